@@ -1,0 +1,85 @@
+namespace MLNet.Optimizers;
+
+/// <summary>
+/// A first-order update rule over a flat vector of parameters: one <see cref="Step(Span{float}, ReadOnlySpan{float}, OptimizerState, double)"/>
+/// per gradient. The object is an immutable configuration; everything a run accumulates (moments, step count, ...) lives in
+/// the <see cref="OptimizerState"/> that <see cref="CreateState"/> returns.
+/// </summary>
+public abstract class FirstOrderOptimizer : IOptimizer
+{
+    /// <summary>Initialises the base learning rate (validated: finite and ≥ 0).</summary>
+    /// <param name="learningRate">The base learning rate γ.</param>
+    protected FirstOrderOptimizer(double learningRate) => LearningRate = Check.NonNegative(learningRate);
+
+    /// <inheritdoc />
+    public abstract string Name { get; }
+
+    /// <inheritdoc />
+    public double LearningRate { get; }
+
+    /// <summary>
+    /// True when the point to evaluate and export (x) differs from the point where gradients are taken (y), as in
+    /// schedule-free rules. Callers then obtain x through <see cref="WriteEvaluationPoint"/>.
+    /// </summary>
+    public virtual bool HasSeparateEvaluationPoint => false;
+
+    /// <summary>Creates the per-run state for <paramref name="parameterCount"/> parameters, at step 0.</summary>
+    /// <param name="parameterCount">The length of the parameter vector the state will serve.</param>
+    public abstract OptimizerState CreateState(int parameterCount);
+
+    /// <summary>
+    /// Takes one step in place: <paramref name="parameters"/> (the training point) moves using <paramref name="gradient"/>,
+    /// the loss gradient at those parameters, and <paramref name="state"/> advances by one step.
+    /// </summary>
+    /// <param name="parameters">The parameters, updated in place.</param>
+    /// <param name="gradient">The gradient at <paramref name="parameters"/>; not modified.</param>
+    /// <param name="state">The run's state, created by <see cref="CreateState"/> of this rule for this length.</param>
+    /// <param name="learningRate">The learning rate for this step (the base rate, or a schedule's value).</param>
+    public void Step(Span<float> parameters, ReadOnlySpan<float> gradient, OptimizerState state, double learningRate)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.EnsureMatches(Name, parameters.Length);
+        if (gradient.Length != parameters.Length)
+        {
+            throw new ArgumentException(
+                $"gradient has {gradient.Length} elements but parameters have {parameters.Length}; they must be equal.", nameof(gradient));
+        }
+
+        Check.NonNegative(learningRate);
+        StepCore(parameters, gradient, state, learningRate);
+        state.Step++;
+    }
+
+    /// <summary>Takes one step at the base <see cref="LearningRate"/>.</summary>
+    /// <param name="parameters">The parameters, updated in place.</param>
+    /// <param name="gradient">The gradient at <paramref name="parameters"/>; not modified.</param>
+    /// <param name="state">The run's state.</param>
+    public void Step(Span<float> parameters, ReadOnlySpan<float> gradient, OptimizerState state) =>
+        Step(parameters, gradient, state, LearningRate);
+
+    /// <summary>
+    /// Writes the point to evaluate, validate and export. For most rules this is the parameters themselves; schedule-free
+    /// rules write the averaged point x. The training point is left untouched, so no train/eval mode can be forgotten.
+    /// </summary>
+    /// <param name="parameters">The training point (the vector given to <c>Step</c>).</param>
+    /// <param name="state">The run's state.</param>
+    /// <param name="destination">Receives the evaluation point; same length as <paramref name="parameters"/>.</param>
+    public virtual void WriteEvaluationPoint(ReadOnlySpan<float> parameters, OptimizerState state, Span<float> destination)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        parameters.CopyTo(destination);
+    }
+
+    /// <summary>The rule's update, after the arguments have been checked; <c>state.Step</c> is the number of steps already taken.</summary>
+    /// <param name="parameters">The parameters, updated in place.</param>
+    /// <param name="gradient">The gradient at <paramref name="parameters"/>.</param>
+    /// <param name="state">The run's state (its <see cref="OptimizerState.Step"/> is advanced by the caller afterwards).</param>
+    /// <param name="learningRate">The learning rate for this step.</param>
+    protected abstract void StepCore(Span<float> parameters, ReadOnlySpan<float> gradient, OptimizerState state, double learningRate);
+
+    /// <inheritdoc />
+    public abstract IOptimizer WithLearningRate(double learningRate);
+
+    /// <summary>The rule and its hyperparameters, e.g. <c>Adam(learningRate: 0.001, beta1: 0.9, ...)</c>.</summary>
+    public abstract override string ToString();
+}

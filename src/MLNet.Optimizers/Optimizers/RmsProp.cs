@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace MLNet.Optimizers;
@@ -98,6 +99,8 @@ public sealed class RmsProp : FirstOrderOptimizer
         $"RmsProp(learningRate: {LearningRate}, alpha: {_alpha}, epsilon: {_epsilon}, weightDecay: {_weightDecay}, momentum: {_momentum}, centered: {_centered})";
 
     /// <inheritdoc />
+    /// <remarks>Compiled straight to optimized code: tiered PGO code of this loop kept its scalars on the stack and ran slower.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void StepCore(Span<float> parameters, ReadOnlySpan<float> gradient, OptimizerState state, double learningRate)
     {
         var scalars = new Scalars(this, learningRate);

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace MLNet.Optimizers;
@@ -109,6 +110,8 @@ public sealed class ScheduleFreeAdamW : FirstOrderOptimizer
         $"ScheduleFreeAdamW(learningRate: {LearningRate}, beta1: {Beta1}, beta2: {Beta2}, epsilon: {Epsilon}, weightDecay: {WeightDecay}, warmupSteps: {WarmupSteps}, r: {R}, weightLrPower: {WeightLrPower})";
 
     /// <inheritdoc />
+    /// <remarks>Compiled straight to optimized code: tiered PGO code of this loop kept its scalars on the stack and ran slower.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void StepCore(Span<float> parameters, ReadOnlySpan<float> gradient, OptimizerState state, double learningRate)
     {
         var s = new Scalars(this, parameters, state, learningRate);

@@ -1,0 +1,25 @@
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using MLNet.Optimizers.Benchmarks;
+
+// A short job by default (one in-process launch, few iterations) so a full run takes minutes; pass BenchmarkDotNet's own
+// options (e.g. --job Medium, --filter '*UpdateStep*') to change it. Never run in CI: CI only builds this project.
+var shortJob = Job.Default
+    .WithToolchain(InProcessEmitToolchain.Instance)
+    .WithLaunchCount(1)
+    .WithWarmupCount(2)
+    .WithIterationCount(5)
+    .WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(200))
+    .WithId("Short");
+
+var config = ManualConfig.Create(DefaultConfig.Instance)
+    .AddJob(shortJob)
+    .AddDiagnoser(MemoryDiagnoser.Default)
+    .AddColumn(BandwidthFloorColumn.NanosecondsPerParameter, BandwidthFloorColumn.RatioToFloor)
+    .HideColumns(Column.Error, Column.StdDev);
+
+BenchmarkSwitcher.FromAssembly(typeof(UpdateStepBenchmarks).Assembly).Run(args, config);

@@ -20,7 +20,7 @@ namespace MLNet.Optimizers;
 /// 0/0 = NaN). Optax's <c>adagrad</c> differs from both (s₀ = 0.1, ε inside the square root).</para>
 /// <para>Duchi, Hazan &amp; Singer, "Adaptive Subgradient Methods for Online Learning and Stochastic Optimization", JMLR 2011.</para>
 /// </remarks>
-public sealed class Adagrad : FirstOrderOptimizer
+public sealed partial class Adagrad : FirstOrderOptimizer
 {
     internal const string SumKey = "sum";
 

@@ -16,7 +16,7 @@ namespace MLNet.Optimizers;
 /// <para>Kingma &amp; Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015 (arXiv:1412.6980); AMSGrad: Reddi, Kale
 /// &amp; Kumar, "On the Convergence of Adam and Beyond", ICLR 2018.</para>
 /// </remarks>
-public sealed class Adam : FirstOrderOptimizer
+public sealed partial class Adam : FirstOrderOptimizer
 {
     private readonly AdamKernel _kernel;
 

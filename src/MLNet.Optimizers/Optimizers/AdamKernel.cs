@@ -20,7 +20,7 @@ namespace MLNet.Optimizers;
 /// θ ← θ − (γ/(1 − β₁ᵗ))·m / (√v / √(1 − β₂ᵗ) + ε)
 /// </code>
 /// </remarks>
-internal sealed class AdamKernel
+internal sealed partial class AdamKernel
 {
     internal const string ExpAvgKey = "exp_avg";
     internal const string ExpAvgSqKey = "exp_avg_sq";

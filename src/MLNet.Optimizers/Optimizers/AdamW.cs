@@ -15,7 +15,7 @@ namespace MLNet.Optimizers;
 /// multiplier only. Per-run state: <c>exp_avg</c>, <c>exp_avg_sq</c> and, with AMSGrad, <c>max_exp_avg_sq</c>.</para>
 /// <para>Loshchilov &amp; Hutter, "Decoupled Weight Decay Regularization", ICLR 2019 (arXiv:1711.05101).</para>
 /// </remarks>
-public sealed class AdamW : FirstOrderOptimizer
+public sealed partial class AdamW : FirstOrderOptimizer
 {
     private readonly AdamKernel _kernel;
 

@@ -18,7 +18,7 @@ namespace MLNet.Optimizers;
 /// Per-run state: <c>momentum_buffer</c> when μ ≠ 0.</para>
 /// <para>Nesterov: Sutskever, Martens, Dahl &amp; Hinton, "On the importance of initialization and momentum in deep learning", ICML 2013.</para>
 /// </remarks>
-public sealed class Sgd : FirstOrderOptimizer
+public sealed partial class Sgd : FirstOrderOptimizer
 {
     internal const string MomentumBufferKey = "momentum_buffer";
 

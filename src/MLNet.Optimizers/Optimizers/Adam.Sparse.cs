@@ -1,0 +1,35 @@
+namespace MLNet.Optimizers;
+
+/// <summary>Lazy sparse steps for <see cref="Adam"/>, as PyTorch's <c>SparseAdam</c> (see <see cref="ISparseStepOptimizer"/>).</summary>
+/// <remarks>
+/// Only touched coordinates update their moments and parameters; untouched moments do not decay, so this approximates
+/// dense Adam on zero-filled gradients (and equals it when every step touches every coordinate). Coupled weight decay
+/// (λ·θ in the gradient) is not supported; use <see cref="AdamW"/>, whose decoupled decay is applied exactly.
+/// </remarks>
+public sealed partial class Adam : ISparseStepOptimizer
+{
+    /// <inheritdoc />
+    public bool SupportsSparseSteps => WeightDecay == 0;
+
+    /// <inheritdoc />
+    public OptimizerState CreateSparseState(int parameterCount) => _kernel.CreateSparseState(Name, parameterCount);
+
+    /// <inheritdoc />
+    public void StepSparse(Span<float> parameters, ReadOnlySpan<int> indices, ReadOnlySpan<float> gradientValues, OptimizerState state,
+        double learningRate)
+    {
+        SparseSteps.CheckArguments(this, SupportsSparseSteps,
+            $"weightDecay = {WeightDecay} adds λ·θ to every coordinate's gradient at every step; use AdamW (decoupled decay, applied lazily) or weightDecay = 0.",
+            parameters, indices, gradientValues, state, learningRate);
+        _kernel.StepSparse(parameters, indices, gradientValues, state, learningRate);
+        state.Step++;
+    }
+
+    /// <inheritdoc />
+    public void Flush(Span<float> parameters, OptimizerState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.EnsureMatches(Name, parameters.Length);
+        _kernel.Flush(parameters, state);
+    }
+}

@@ -1,0 +1,33 @@
+namespace MLNet.Optimizers;
+
+/// <summary>Lazy sparse steps for <see cref="AdamW"/> (see <see cref="ISparseStepOptimizer"/>).</summary>
+/// <remarks>
+/// Moments as PyTorch's <c>SparseAdam</c>: only touched coordinates update them and their Adam step (an approximation of
+/// dense AdamW on zero-filled gradients). The decoupled decay θ ← θ·(1 − γλ) reaches every coordinate at every step, and is
+/// applied exactly: a coordinate skipped for k steps is multiplied by (1 − γλ)ᵏ when next touched or flushed.
+/// </remarks>
+public sealed partial class AdamW : ISparseStepOptimizer
+{
+    /// <inheritdoc />
+    public bool SupportsSparseSteps => true;
+
+    /// <inheritdoc />
+    public OptimizerState CreateSparseState(int parameterCount) => _kernel.CreateSparseState(Name, parameterCount);
+
+    /// <inheritdoc />
+    public void StepSparse(Span<float> parameters, ReadOnlySpan<int> indices, ReadOnlySpan<float> gradientValues, OptimizerState state,
+        double learningRate)
+    {
+        SparseSteps.CheckArguments(this, supported: true, limitation: "", parameters, indices, gradientValues, state, learningRate);
+        _kernel.StepSparse(parameters, indices, gradientValues, state, learningRate);
+        state.Step++;
+    }
+
+    /// <inheritdoc />
+    public void Flush(Span<float> parameters, OptimizerState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.EnsureMatches(Name, parameters.Length);
+        _kernel.Flush(parameters, state);
+    }
+}

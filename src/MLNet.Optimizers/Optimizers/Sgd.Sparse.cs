@@ -1,0 +1,101 @@
+namespace MLNet.Optimizers;
+
+/// <summary>Lazy sparse steps for <see cref="Sgd"/> (see <see cref="ISparseStepOptimizer"/>).</summary>
+/// <remarks>
+/// Without momentum a zero gradient leaves a coordinate unchanged, so lazy steps are exact bit for bit. With momentum, k
+/// skipped steps at a constant rate γ apply b ← μᵏ·b and θ ← θ − γ·b·Σⱼ₌₁..ₖ μʲ (Nesterov: Σ μʲ⁺¹), computed in double:
+/// exact up to float rounding. Coupled weight decay changes every coordinate at every step, so it is not supported.
+/// </remarks>
+public sealed partial class Sgd : ISparseStepOptimizer
+{
+    /// <inheritdoc />
+    public bool SupportsSparseSteps => _weightDecay == 0;
+
+    /// <inheritdoc />
+    public OptimizerState CreateSparseState(int parameterCount)
+    {
+        var state = CreateState(parameterCount);
+        return _momentum != 0 ? SparseSteps.AddLazyCounters(state) : state;
+    }
+
+    /// <inheritdoc />
+    public void StepSparse(Span<float> parameters, ReadOnlySpan<int> indices, ReadOnlySpan<float> gradientValues, OptimizerState state,
+        double learningRate)
+    {
+        SparseSteps.CheckArguments(this, SupportsSparseSteps,
+            $"weightDecay = {_weightDecay} adds λ·θ to every coordinate's gradient at every step; use weightDecay = 0 (put L2 in the objective) or dense steps.",
+            parameters, indices, gradientValues, state, learningRate);
+        var scalars = new Scalars(this, state, learningRate);
+        float unused = 0;
+        if (_momentum == 0)
+        {
+            for (int j = 0; j < indices.Length; j++)
+            {
+                UpdateElement(ref parameters[indices[j]], gradientValues[j], ref unused, scalars, _nesterov);
+            }
+        }
+        else
+        {
+            if (SparseSteps.RateToFlushWith(state, learningRate) is double previousRate)
+            {
+                CatchUpAll(parameters, state, previousRate);
+            }
+
+            Span<float> buffer = state.Vector(MomentumBufferKey);
+            Span<int> lastSteps = SparseSteps.LastSteps(state);
+            int now = SparseSteps.NextStep(state);
+            for (int j = 0; j < indices.Length; j++)
+            {
+                int i = indices[j];
+                CatchUp(ref parameters[i], ref buffer[i], now - 1 - lastSteps[i], scalars.LearningRate);
+                UpdateElement(ref parameters[i], gradientValues[j], ref buffer[i], scalars, _nesterov);
+                lastSteps[i] = now;
+            }
+        }
+
+        state.Step++;
+    }
+
+    /// <inheritdoc />
+    public void Flush(Span<float> parameters, OptimizerState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.EnsureMatches(Name, parameters.Length);
+        if (_momentum != 0)
+        {
+            CatchUpAll(parameters, state, state.Scalar(SparseSteps.LazyLearningRateKey));
+        }
+    }
+
+    private void CatchUpAll(Span<float> parameters, OptimizerState state, double learningRate)
+    {
+        Span<float> buffer = state.Vector(MomentumBufferKey);
+        Span<int> lastSteps = SparseSteps.LastSteps(state);
+        int now = (int)state.Step;
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            CatchUp(ref parameters[i], ref buffer[i], now - lastSteps[i], (float)learningRate);
+            lastSteps[i] = now;
+        }
+    }
+
+    /// <summary>Applies <paramref name="skipped"/> zero-gradient momentum steps at once (the rates as the float values a dense step uses).</summary>
+    private void CatchUp(ref float parameter, ref float buffer, int skipped, float learningRate)
+    {
+        if (skipped <= 0 || buffer == 0)
+        {
+            return;
+        }
+
+        double mu = (float)_momentum;
+        double muPower = Math.Pow(mu, skipped);
+        double travelled = mu * (1 - muPower) / (1 - mu);
+        if (_nesterov)
+        {
+            travelled *= mu;
+        }
+
+        parameter = (float)(parameter - (double)learningRate * buffer * travelled);
+        buffer = (float)(buffer * muPower);
+    }
+}

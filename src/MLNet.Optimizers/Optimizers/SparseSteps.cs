@@ -1,0 +1,93 @@
+using System.Runtime.InteropServices;
+
+namespace MLNet.Optimizers;
+
+/// <summary>
+/// Helpers shared by the <see cref="ISparseStepOptimizer"/> rules: argument checks and the bookkeeping of the lazy
+/// catch-up (per-coordinate last-updated steps, and the learning rate of the current lazy interval).
+/// </summary>
+internal static class SparseSteps
+{
+    /// <summary>
+    /// State vector holding, per coordinate, the step through which it is up to date. The values are int32 step numbers
+    /// stored in the float vector's bits (read through <see cref="LastSteps"/>), so the state keeps one vector type and
+    /// <see cref="OptimizerState.Save"/> stays bit-exact.
+    /// </summary>
+    internal const string LastStepKey = "last_step";
+
+    /// <summary>State scalar: the learning rate used since the last full flush; catch-up assumes it for every skipped step.</summary>
+    internal const string LazyLearningRateKey = "lazy_learning_rate";
+
+    /// <summary>Adds the counters (all at step 0) and the lazy-interval learning rate to a fresh state.</summary>
+    internal static OptimizerState AddLazyCounters(OptimizerState state)
+    {
+        state.AddVector(LastStepKey);
+        state.SetScalar(LazyLearningRateKey, 0);
+        return state;
+    }
+
+    /// <summary>The per-coordinate last-updated steps.</summary>
+    internal static Span<int> LastSteps(OptimizerState state)
+    {
+        EnsureCounters(state);
+        return MemoryMarshal.Cast<float, int>(state.Vector(LastStepKey).AsSpan());
+    }
+
+    /// <summary>The number of the step about to be taken, as an int (the counters' type).</summary>
+    internal static int NextStep(OptimizerState state) =>
+        state.Step < int.MaxValue
+            ? (int)state.Step + 1
+            : throw new InvalidOperationException($"Lazy sparse steps count up to {int.MaxValue} steps; this state is at step {state.Step}.");
+
+    /// <summary>
+    /// Records <paramref name="learningRate"/> as the lazy interval's rate and returns the previous one when it differs
+    /// (then the caller must first catch every coordinate up with that previous rate), or null.
+    /// </summary>
+    internal static double? RateToFlushWith(OptimizerState state, double learningRate)
+    {
+        EnsureCounters(state);
+        double previous = state.Scalar(LazyLearningRateKey);
+        state.SetScalar(LazyLearningRateKey, learningRate);
+        return state.Step > 0 && previous != learningRate ? previous : null;
+    }
+
+    /// <summary>Checks everything <see cref="ISparseStepOptimizer.StepSparse"/> is given; throws naming the bad argument.</summary>
+    internal static void CheckArguments(FirstOrderOptimizer rule, bool supported, string limitation, ReadOnlySpan<float> parameters,
+        ReadOnlySpan<int> indices, ReadOnlySpan<float> gradientValues, OptimizerState state, double learningRate)
+    {
+        if (!supported)
+        {
+            throw new NotSupportedException($"{rule} cannot take lazy sparse steps: {limitation}");
+        }
+
+        ArgumentNullException.ThrowIfNull(state);
+        state.EnsureMatches(rule.Name, parameters.Length);
+        Check.NonNegative(learningRate);
+        if (gradientValues.Length != indices.Length)
+        {
+            throw new ArgumentException(
+                $"gradientValues has {gradientValues.Length} elements but indices has {indices.Length}; they must be equal.", nameof(gradientValues));
+        }
+
+        int previous = -1;
+        foreach (int index in indices)
+        {
+            if (index <= previous || index >= parameters.Length)
+            {
+                throw new ArgumentException(
+                    $"indices must be strictly increasing and in [0, {parameters.Length}); got {index} after {previous}.", nameof(indices));
+            }
+
+            previous = index;
+        }
+    }
+
+    private static void EnsureCounters(OptimizerState state)
+    {
+        if (!state.VectorNames.Contains(LastStepKey))
+        {
+            throw new ArgumentException(
+                $"This {state.OptimizerName} state has no lazy step counters; create it with CreateSparseState to use StepSparse and Flush.", "state");
+        }
+    }
+}

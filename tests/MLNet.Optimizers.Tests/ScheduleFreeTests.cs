@@ -28,9 +28,9 @@ public class ScheduleFreeTests
         // k=2: c = 1/3:         y = lerp(3.45, 3, ⅓) + (0.9·⅔ − 1) = 3.3 − 0.4 = 2.9;  z = 2;  x = (2.9 − 0.2)/0.9 = 3 = (4 + 3 + 2)/3
         var rule = new ScheduleFreeSgd();
         var steps = Run(rule, [5.0], [[1.0], [1.0], [1.0]], Golden.Constant(1.0, 3));
-        Golden.AssertClose([[4.0], [3.45], [2.9]], steps.Y);
-        Golden.AssertClose([[4.0], [3.0], [2.0]], steps.Z);
-        Golden.AssertClose([[4.0], [3.5], [3.0]], steps.X);
+        Golden.AssertClose([[4.0], [3.45], [2.9]], steps.Y, "y");
+        Golden.AssertClose([[4.0], [3.0], [2.0]], steps.Z, "z");
+        Golden.AssertClose([[4.0], [3.5], [3.0]], steps.X, "x");
     }
 
     public static TheoryData<string> GoldenCases => [.. GoldenRules.Keys];
@@ -55,9 +55,9 @@ public class ScheduleFreeTests
         var lr = Golden.Constant(learningRate, Gradients.Length);
         var expected = port.Run(Theta0, Gradients, lr);
         var actual = Run(rule, Theta0, Gradients, lr);
-        Golden.AssertClose(expected.Y, actual.Y);
-        Golden.AssertClose(expected.Z, actual.Z);
-        Golden.AssertClose(expected.X, actual.X);
+        Golden.AssertClose(expected.Y, actual.Y, $"{golden}, y");
+        Golden.AssertClose(expected.Z, actual.Z, $"{golden}, z");
+        Golden.AssertClose(expected.X, actual.X, $"{golden}, x");
     }
 
     [Theory]

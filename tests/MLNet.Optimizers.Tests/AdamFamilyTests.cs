@@ -146,7 +146,7 @@ public class AdamFamilyTests
     [Fact]
     public void NAdam_keeps_the_product_of_the_momentum_schedule_in_mu_product()
     {
-        // μₜ = 0.9·(1 − ½·0.96^(0.004·t)): μ₁ = 0.450073519, μ₂ = 0.450147029, μ₃ = 0.450220531; Π = μ₁μ₂μ₃ = 0.091213...
+        // μₜ = 0.9·(1 − ½·0.96^(0.004·t)): μ₁ = 0.450073474, μ₂ = 0.450146935, μ₃ = 0.450220385; Π = μ₁μ₂μ₃ = 0.091214287
         var rule = new NAdam();
         var state = rule.CreateState(1);
         Assert.Equal(1.0, state.Scalar("mu_product"));
@@ -159,6 +159,8 @@ public class AdamFamilyTests
         }
 
         Assert.Equal(product, state.Scalar("mu_product"), product * 1e-6);
+        double stored = state.Scalar("mu_product");
+        Assert.Equal((float)stored, stored); // kept at float precision, like PyTorch's float32 mu_product tensor
     }
 
     [Fact]

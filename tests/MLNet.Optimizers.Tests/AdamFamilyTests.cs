@@ -43,39 +43,39 @@ public class AdamFamilyTests
         // t=3: m = 0.9·0.07 − 0.1·0.5 = 0.013,  v = 0.999·3.1225e-4 + 0.001·0.25 = 5.6193775e-4
         //      m̂ = 0.013/0.271 = 0.047970480,  v̂ = 5.6193775e-4/0.002997001 = 0.187500021,  √v̂ = 0.433012726
         //      θ3 = 0.806782040 − 0.1·0.047970480/0.433012726 = 0.795703734
-        var trajectory = GoldenRun.Trajectory(new Adam(learningRate: 0.1), [1.0], [[0.5], [0.25], [-0.5]], GoldenRun.Constant(0.1, 3));
-        GoldenRun.AssertClose([[0.900000002], [0.806782040], [0.795703734]], trajectory);
+        var trajectory = Golden.Trajectory(new Adam(learningRate: 0.1), [1.0], [[0.5], [0.25], [-0.5]], Golden.Constant(0.1, 3));
+        Golden.AssertClose([[0.900000002], [0.806782040], [0.795703734]], trajectory);
     }
 
     [Fact]
     public void Adam_default_matches_pytorch_loop()
     {
-        var lr = GoldenRun.Constant(0.1, Gradients.Length);
-        GoldenRun.AssertClose(
+        var lr = Golden.Constant(0.1, Gradients.Length);
+        Golden.AssertClose(
             TorchReference.Adam(Theta0, Gradients, lr, 0.9, 0.999, 1e-8, weightDecay: 0, amsGrad: false, decoupled: false),
-            GoldenRun.Trajectory(new Adam(), Theta0, Gradients, lr));
+            Golden.Trajectory(new Adam(), Theta0, Gradients, lr));
     }
 
     [Fact]
     public void Adam_weight_decay_is_coupled_into_the_gradient()
     {
         var rule = new Adam(beta1: 0.8, beta2: 0.99, epsilon: 1e-6, weightDecay: 0.3);
-        GoldenRun.AssertClose(
+        Golden.AssertClose(
             TorchReference.Adam(Theta0, Gradients, VaryingLearningRates, 0.8, 0.99, 1e-6, weightDecay: 0.3, amsGrad: false, decoupled: false),
-            GoldenRun.Trajectory(rule, Theta0, Gradients, VaryingLearningRates));
+            Golden.Trajectory(rule, Theta0, Gradients, VaryingLearningRates));
     }
 
     [Fact]
     public void Adam_amsgrad_keeps_the_max_of_the_raw_second_moment()
     {
-        var lr = GoldenRun.Constant(0.1, ShrinkingGradients.Length);
+        var lr = Golden.Constant(0.1, ShrinkingGradients.Length);
         // β₂ = 0.9 so that v really falls after the first large gradient (with 0.999 it barely moves in four steps).
         var expected = TorchReference.Adam(Theta0, ShrinkingGradients, lr, 0.9, 0.9, 1e-8, weightDecay: 0, amsGrad: true, decoupled: false);
         var withoutAmsGrad = TorchReference.Adam(Theta0, ShrinkingGradients, lr, 0.9, 0.9, 1e-8, weightDecay: 0, amsGrad: false, decoupled: false);
         // The sequence must make AMSGrad matter, or this test could not tell the two apart.
         Assert.True(Math.Abs(expected[^1][0] - withoutAmsGrad[^1][0]) > 1e-3 * Math.Abs(expected[^1][0]));
 
-        GoldenRun.AssertClose(expected, GoldenRun.Trajectory(new Adam(beta2: 0.9, amsGrad: true), Theta0, ShrinkingGradients, lr));
+        Golden.AssertClose(expected, Golden.Trajectory(new Adam(beta2: 0.9, amsGrad: true), Theta0, ShrinkingGradients, lr));
     }
 
     [Fact]
@@ -86,67 +86,67 @@ public class AdamFamilyTests
         var coupled = TorchReference.Adam(Theta0, Gradients, VaryingLearningRates, 0.9, 0.999, 1e-8, weightDecay: 0.5, amsGrad: false, decoupled: false);
         Assert.True(Math.Abs(expected[^1][1] - coupled[^1][1]) > 1e-3); // decoupled and coupled decay really differ here
 
-        GoldenRun.AssertClose(expected, GoldenRun.Trajectory(rule, Theta0, Gradients, VaryingLearningRates));
+        Golden.AssertClose(expected, Golden.Trajectory(rule, Theta0, Gradients, VaryingLearningRates));
     }
 
     [Fact]
     public void AdamW_with_amsgrad_matches_pytorch_loop()
     {
-        var lr = GoldenRun.Constant(0.1, ShrinkingGradients.Length);
-        GoldenRun.AssertClose(
+        var lr = Golden.Constant(0.1, ShrinkingGradients.Length);
+        Golden.AssertClose(
             TorchReference.Adam(Theta0, ShrinkingGradients, lr, 0.9, 0.9, 1e-8, weightDecay: 0.01, amsGrad: true, decoupled: true),
-            GoldenRun.Trajectory(new AdamW(beta2: 0.9, amsGrad: true), Theta0, ShrinkingGradients, lr));
+            Golden.Trajectory(new AdamW(beta2: 0.9, amsGrad: true), Theta0, ShrinkingGradients, lr));
     }
 
     [Fact]
     public void AdamW_without_decay_is_bit_identical_to_adam()
     {
-        var lr = GoldenRun.Constant(0.1, Gradients.Length);
-        var adam = GoldenRun.Trajectory(new Adam(), Theta0, Gradients, lr);
-        var adamW = GoldenRun.Trajectory(new AdamW(weightDecay: 0), Theta0, Gradients, lr);
+        var lr = Golden.Constant(0.1, Gradients.Length);
+        var adam = Golden.Trajectory(new Adam(), Theta0, Gradients, lr);
+        var adamW = Golden.Trajectory(new AdamW(weightDecay: 0), Theta0, Gradients, lr);
         Assert.Equal(adam, adamW);
     }
 
     [Fact]
     public void Adamax_default_matches_pytorch_loop()
     {
-        var lr = GoldenRun.Constant(0.1, Gradients.Length);
-        GoldenRun.AssertClose(
+        var lr = Golden.Constant(0.1, Gradients.Length);
+        Golden.AssertClose(
             TorchReference.Adamax(Theta0, Gradients, lr, 0.9, 0.999, 1e-8, weightDecay: 0),
-            GoldenRun.Trajectory(new Adamax(), Theta0, Gradients, lr));
+            Golden.Trajectory(new Adamax(), Theta0, Gradients, lr));
     }
 
     [Fact]
     public void Adamax_with_coupled_weight_decay_matches_pytorch_loop()
     {
         var rule = new Adamax(beta1: 0.7, beta2: 0.95, epsilon: 1e-3, weightDecay: 0.2);
-        GoldenRun.AssertClose(
+        Golden.AssertClose(
             TorchReference.Adamax(Theta0, Gradients, VaryingLearningRates, 0.7, 0.95, 1e-3, weightDecay: 0.2),
-            GoldenRun.Trajectory(rule, Theta0, Gradients, VaryingLearningRates));
+            Golden.Trajectory(rule, Theta0, Gradients, VaryingLearningRates));
     }
 
     [Fact]
     public void NAdam_default_matches_pytorch_loop()
     {
-        var lr = GoldenRun.Constant(0.1, Gradients.Length);
-        GoldenRun.AssertClose(
+        var lr = Golden.Constant(0.1, Gradients.Length);
+        Golden.AssertClose(
             TorchReference.NAdam(Theta0, Gradients, lr, 0.9, 0.999, 1e-8, weightDecay: 0, momentumDecay: 0.004),
-            GoldenRun.Trajectory(new NAdam(), Theta0, Gradients, lr));
+            Golden.Trajectory(new NAdam(), Theta0, Gradients, lr));
     }
 
     [Fact]
     public void NAdam_with_weight_decay_and_fast_momentum_decay_matches_pytorch_loop()
     {
         var rule = new NAdam(beta1: 0.85, beta2: 0.99, weightDecay: 0.1, momentumDecay: 0.5);
-        GoldenRun.AssertClose(
+        Golden.AssertClose(
             TorchReference.NAdam(Theta0, Gradients, VaryingLearningRates, 0.85, 0.99, 1e-8, weightDecay: 0.1, momentumDecay: 0.5),
-            GoldenRun.Trajectory(rule, Theta0, Gradients, VaryingLearningRates));
+            Golden.Trajectory(rule, Theta0, Gradients, VaryingLearningRates));
     }
 
     [Fact]
     public void NAdam_keeps_the_product_of_the_momentum_schedule_in_mu_product()
     {
-        // μₜ = 0.9·(1 − ½·0.96^(0.004·t)): μ₁ = 0.450073519, μ₂ = 0.450147029, μ₃ = 0.450220531; Π = μ₁μ₂μ₃ = 0.091213...
+        // μₜ = 0.9·(1 − ½·0.96^(0.004·t)): μ₁ = 0.450073474, μ₂ = 0.450146935, μ₃ = 0.450220385; Π = μ₁μ₂μ₃ = 0.091214287
         var rule = new NAdam();
         var state = rule.CreateState(1);
         Assert.Equal(1.0, state.Scalar("mu_product"));
@@ -159,16 +159,18 @@ public class AdamFamilyTests
         }
 
         Assert.Equal(product, state.Scalar("mu_product"), product * 1e-6);
+        double stored = state.Scalar("mu_product");
+        Assert.Equal((float)stored, stored); // kept at float precision, like PyTorch's float32 mu_product tensor
     }
 
     [Fact]
     public void RAdam_default_runs_unrectified_then_rectified_and_matches_pytorch_loop()
     {
         // ρ∞ = 1999; ρₜ = 1, 2.0, 3.0, 4.0, 4.996, 5.994, 6.992, 7.989 for t = 1…8: momentum SGD for t ≤ 5, rectified from t = 6.
-        var lr = GoldenRun.Constant(0.1, Gradients.Length);
+        var lr = Golden.Constant(0.1, Gradients.Length);
         var expected = TorchReference.RAdam(Theta0, Gradients, lr, 0.9, 0.999, 1e-8, weightDecay: 0);
-        var trajectory = GoldenRun.Trajectory(new RAdam(), Theta0, Gradients, lr);
-        GoldenRun.AssertClose(expected, trajectory);
+        var trajectory = Golden.Trajectory(new RAdam(), Theta0, Gradients, lr);
+        Golden.AssertClose(expected, trajectory);
 
         // Step 5 is plain momentum SGD: θ5 = θ4 − γ·m̂5, checkable without the reference's branch.
         double[] m = new double[3];
@@ -181,16 +183,16 @@ public class AdamFamilyTests
         }
 
         double[] sgdStep5 = [.. Enumerable.Range(0, 3).Select(i => trajectory[3][i] - 0.1 * m[i] / (1 - Math.Pow(0.9, 5)))];
-        GoldenRun.AssertClose(sgdStep5, trajectory[4], GoldenRun.Tolerance, "RAdam step 5 (un-rectified)");
+        Golden.AssertClose(sgdStep5, trajectory[4], "RAdam step 5 (un-rectified)");
     }
 
     [Fact]
     public void RAdam_with_weight_decay_matches_pytorch_loop()
     {
         var rule = new RAdam(beta2: 0.99, weightDecay: 0.2);
-        GoldenRun.AssertClose(
+        Golden.AssertClose(
             TorchReference.RAdam(Theta0, Gradients, VaryingLearningRates, 0.9, 0.99, 1e-8, weightDecay: 0.2),
-            GoldenRun.Trajectory(rule, Theta0, Gradients, VaryingLearningRates));
+            Golden.Trajectory(rule, Theta0, Gradients, VaryingLearningRates));
     }
 
     [Fact]
@@ -203,90 +205,6 @@ public class AdamFamilyTests
         Assert.Equal(["exp_avg", "exp_avg_sq"], new NAdam().CreateState(2).VectorNames);
         Assert.Equal(["mu_product"], new NAdam().CreateState(2).ScalarNames);
         Assert.Equal(["exp_avg", "exp_avg_sq"], new RAdam().CreateState(2).VectorNames);
-    }
-
-    public static TheoryData<string> KernelCases => [.. KernelRules.Keys];
-
-    private static readonly Dictionary<string, (FirstOrderOptimizer Rule, ReferenceStepFunction Reference)> KernelRules = BuildKernelRules();
-
-    private static Dictionary<string, (FirstOrderOptimizer, ReferenceStepFunction)> BuildKernelRules()
-    {
-        var adam = new Adam();
-        var adamDecay = new Adam(weightDecay: 0.1);
-        var adamAms = new Adam(amsGrad: true, weightDecay: 0.1);
-        var adamW = new AdamW(weightDecay: 0.1);
-        var adamWAms = new AdamW(amsGrad: true);
-        var adamax = new Adamax(weightDecay: 0.1);
-        var adamaxLowBeta = new Adamax(beta1: 0.3); // lerp weight 0.7 ≥ 0.5: PyTorch's other lerp branch
-        var nadam = new NAdam(weightDecay: 0.1);
-        var radam = new RAdam(weightDecay: 0.1);
-        return new()
-        {
-            ["Adam"] = (adam, adam.ReferenceStep),
-            ["Adam+weightDecay"] = (adamDecay, adamDecay.ReferenceStep),
-            ["Adam+amsGrad"] = (adamAms, adamAms.ReferenceStep),
-            ["AdamW"] = (adamW, adamW.ReferenceStep),
-            ["AdamW+amsGrad"] = (adamWAms, adamWAms.ReferenceStep),
-            ["Adamax+weightDecay"] = (adamax, adamax.ReferenceStep),
-            ["Adamax+beta1=0.3"] = (adamaxLowBeta, adamaxLowBeta.ReferenceStep),
-            ["NAdam+weightDecay"] = (nadam, nadam.ReferenceStep),
-            ["RAdam+weightDecay"] = (radam, radam.ReferenceStep),
-        };
-    }
-
-    [Theory]
-    [MemberData(nameof(KernelCases))]
-    public void Fused_step_matches_reference_bit_for_bit_at_every_length(string rule)
-    {
-        var (optimizer, reference) = KernelRules[rule];
-        FusedKernelFixture.AssertFusedMatchesReference(optimizer, reference, steps: 7); // 7 steps: RAdam rectifies from t = 6
-    }
-
-    public static TheoryData<string> InvalidCases => [.. InvalidRules.Keys];
-
-    private static readonly Dictionary<string, (Func<object> Create, string Parameter)> InvalidRules = new()
-    {
-        ["Adam learningRate -1"] = (() => new Adam(learningRate: -1), "learningRate"),
-        ["Adam learningRate NaN"] = (() => new Adam(learningRate: double.NaN), "learningRate"),
-        ["Adam learningRate +inf"] = (() => new Adam(learningRate: double.PositiveInfinity), "learningRate"),
-        ["Adam beta1 1"] = (() => new Adam(beta1: 1), "beta1"),
-        ["Adam beta1 -0.1"] = (() => new Adam(beta1: -0.1), "beta1"),
-        ["Adam beta2 1"] = (() => new Adam(beta2: 1), "beta2"),
-        ["Adam beta2 NaN"] = (() => new Adam(beta2: double.NaN), "beta2"),
-        ["Adam epsilon 0"] = (() => new Adam(epsilon: 0), "epsilon"),
-        ["Adam weightDecay -1"] = (() => new Adam(weightDecay: -1), "weightDecay"),
-        ["AdamW learningRate -0.1"] = (() => new AdamW(learningRate: -0.1), "learningRate"),
-        ["AdamW beta1 1"] = (() => new AdamW(beta1: 1), "beta1"),
-        ["AdamW beta2 1.5"] = (() => new AdamW(beta2: 1.5), "beta2"),
-        ["AdamW epsilon -1e-8"] = (() => new AdamW(epsilon: -1e-8), "epsilon"),
-        ["AdamW weightDecay +inf"] = (() => new AdamW(weightDecay: double.PositiveInfinity), "weightDecay"),
-        ["Adamax learningRate NaN"] = (() => new Adamax(learningRate: double.NaN), "learningRate"),
-        ["Adamax beta1 1"] = (() => new Adamax(beta1: 1), "beta1"),
-        ["Adamax beta2 -1"] = (() => new Adamax(beta2: -1), "beta2"),
-        ["Adamax epsilon 0"] = (() => new Adamax(epsilon: 0), "epsilon"),
-        ["Adamax weightDecay -0.5"] = (() => new Adamax(weightDecay: -0.5), "weightDecay"),
-        ["NAdam learningRate -1"] = (() => new NAdam(learningRate: -1), "learningRate"),
-        ["NAdam beta1 1"] = (() => new NAdam(beta1: 1), "beta1"),
-        ["NAdam beta2 NaN"] = (() => new NAdam(beta2: double.NaN), "beta2"),
-        ["NAdam epsilon NaN"] = (() => new NAdam(epsilon: double.NaN), "epsilon"),
-        ["NAdam weightDecay -1"] = (() => new NAdam(weightDecay: -1), "weightDecay"),
-        ["NAdam momentumDecay -0.004"] = (() => new NAdam(momentumDecay: -0.004), "momentumDecay"),
-        ["NAdam momentumDecay NaN"] = (() => new NAdam(momentumDecay: double.NaN), "momentumDecay"),
-        ["RAdam learningRate -1"] = (() => new RAdam(learningRate: -1), "learningRate"),
-        ["RAdam beta1 -0.5"] = (() => new RAdam(beta1: -0.5), "beta1"),
-        ["RAdam beta2 1"] = (() => new RAdam(beta2: 1), "beta2"),
-        ["RAdam epsilon 0"] = (() => new RAdam(epsilon: 0), "epsilon"),
-        ["RAdam weightDecay NaN"] = (() => new RAdam(weightDecay: double.NaN), "weightDecay"),
-    };
-
-    [Theory]
-    [MemberData(nameof(InvalidCases))]
-    public void Invalid_hyperparameter_throws_naming_it_and_its_range(string invalidCase)
-    {
-        var (create, parameter) = InvalidRules[invalidCase];
-        var error = Assert.Throws<ArgumentOutOfRangeException>(create);
-        Assert.Equal(parameter, error.ParamName);
-        Assert.Contains($"{parameter} must be", error.Message);
     }
 
     [Fact]

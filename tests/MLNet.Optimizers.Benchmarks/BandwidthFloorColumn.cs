@@ -76,7 +76,7 @@ public sealed class BandwidthFloorColumn : IColumn
     }
 
     /// <inheritdoc />
-    public bool IsAvailable(Summary summary) => true;
+    public bool IsAvailable(Summary summary) => summary.BenchmarksCases.Any(c => Kernel(c) is not null);
 
     /// <inheritdoc />
     public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;

@@ -17,9 +17,12 @@ public sealed partial class Adagrad : ISparseStepOptimizer
     public void StepSparse(Span<float> parameters, ReadOnlySpan<int> indices, ReadOnlySpan<float> gradientValues, OptimizerState state,
         double learningRate)
     {
-        SparseSteps.CheckArguments(this, SupportsSparseSteps,
-            $"weightDecay = {_weightDecay} adds λ·θ to every coordinate's gradient at every step; use weightDecay = 0 (put L2 in the objective) or dense steps.",
-            parameters, indices, gradientValues, state, learningRate);
+        if (!SupportsSparseSteps)
+        {
+            throw SparseSteps.Unsupported(this, SparseSteps.CoupledDecayReason(_weightDecay));
+        }
+
+        SparseSteps.CheckArguments(this, parameters, indices, gradientValues, state, learningRate);
         var scalars = new Scalars(this, state, learningRate);
         Span<float> sum = state.Vector(SumKey);
         for (int j = 0; j < indices.Length; j++)

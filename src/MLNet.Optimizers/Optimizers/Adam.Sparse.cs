@@ -18,9 +18,12 @@ public sealed partial class Adam : ISparseStepOptimizer
     public void StepSparse(Span<float> parameters, ReadOnlySpan<int> indices, ReadOnlySpan<float> gradientValues, OptimizerState state,
         double learningRate)
     {
-        SparseSteps.CheckArguments(this, SupportsSparseSteps,
-            $"weightDecay = {WeightDecay} adds λ·θ to every coordinate's gradient at every step; use AdamW (decoupled decay, applied lazily) or weightDecay = 0.",
-            parameters, indices, gradientValues, state, learningRate);
+        if (!SupportsSparseSteps)
+        {
+            throw SparseSteps.Unsupported(this, $"weightDecay = {WeightDecay} adds λ·θ to every coordinate's gradient at every step; use AdamW (decoupled decay, applied lazily) or weightDecay = 0.");
+        }
+
+        SparseSteps.CheckArguments(this, parameters, indices, gradientValues, state, learningRate);
         _kernel.StepSparse(parameters, indices, gradientValues, state, learningRate);
         state.Step++;
     }

@@ -18,7 +18,7 @@ public sealed partial class AdamW : ISparseStepOptimizer
     public void StepSparse(Span<float> parameters, ReadOnlySpan<int> indices, ReadOnlySpan<float> gradientValues, OptimizerState state,
         double learningRate)
     {
-        SparseSteps.CheckArguments(this, supported: true, limitation: "", parameters, indices, gradientValues, state, learningRate);
+        SparseSteps.CheckArguments(this, parameters, indices, gradientValues, state, learningRate);
         _kernel.StepSparse(parameters, indices, gradientValues, state, learningRate);
         state.Step++;
     }

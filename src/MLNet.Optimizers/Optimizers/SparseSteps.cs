@@ -52,14 +52,9 @@ internal static class SparseSteps
     }
 
     /// <summary>Checks everything <see cref="ISparseStepOptimizer.StepSparse"/> is given; throws naming the bad argument.</summary>
-    internal static void CheckArguments(FirstOrderOptimizer rule, bool supported, string limitation, ReadOnlySpan<float> parameters,
+    internal static void CheckArguments(FirstOrderOptimizer rule, ReadOnlySpan<float> parameters,
         ReadOnlySpan<int> indices, ReadOnlySpan<float> gradientValues, OptimizerState state, double learningRate)
     {
-        if (!supported)
-        {
-            throw new NotSupportedException($"{rule} cannot take lazy sparse steps: {limitation}");
-        }
-
         ArgumentNullException.ThrowIfNull(state);
         state.EnsureMatches(rule.Name, parameters.Length);
         Check.NonNegative(learningRate);
@@ -81,6 +76,14 @@ internal static class SparseSteps
             previous = index;
         }
     }
+
+    /// <summary>The exception for a configuration that cannot step lazily; <paramref name="reason"/> says why and what to use instead.</summary>
+    internal static NotSupportedException Unsupported(FirstOrderOptimizer rule, string reason) =>
+        new($"{rule} cannot take lazy sparse steps: {reason}");
+
+    /// <summary>Why coupled weight decay rules out lazy steps, and what to do instead.</summary>
+    internal static string CoupledDecayReason(double weightDecay) =>
+        $"weightDecay = {weightDecay} adds λ·θ to every coordinate's gradient at every step; use weightDecay = 0 (put L2 in the objective) or dense steps.";
 
     private static void EnsureCounters(OptimizerState state)
     {

@@ -4,6 +4,7 @@ namespace MLNet.Optimizers;
 /// <remarks>
 /// A zero gradient adds nothing to the sum and moves nothing, so touching only the given coordinates is exact bit for bit
 /// (the learning-rate decay uses the global step, as the dense step does). Coupled weight decay is not supported.
+/// Coordinates are gathered, updated and scattered in blocks (see <see cref="SparseSteps.GatherBlock"/>).
 /// </remarks>
 public sealed partial class Adagrad : ISparseStepOptimizer
 {
@@ -25,10 +26,27 @@ public sealed partial class Adagrad : ISparseStepOptimizer
         SparseSteps.CheckArguments(this, parameters, indices, gradientValues, state, learningRate);
         var scalars = new Scalars(this, state, learningRate);
         Span<float> sum = state.Vector(SumKey);
-        for (int j = 0; j < indices.Length; j++)
+        Span<float> p = stackalloc float[SparseSteps.GatherBlock];
+        Span<float> s = stackalloc float[SparseSteps.GatherBlock];
+        for (int start = 0; start < indices.Length; start += SparseSteps.GatherBlock)
         {
-            int i = indices[j];
-            UpdateElement(ref parameters[i], gradientValues[j], ref sum[i], scalars);
+            var block = indices.Slice(start, Math.Min(SparseSteps.GatherBlock, indices.Length - start));
+            for (int j = 0; j < block.Length; j++)
+            {
+                p[j] = parameters[block[j]];
+                s[j] = sum[block[j]];
+            }
+
+            for (int j = 0; j < block.Length; j++)
+            {
+                UpdateElement(ref p[j], gradientValues[start + j], ref s[j], scalars);
+            }
+
+            for (int j = 0; j < block.Length; j++)
+            {
+                parameters[block[j]] = p[j];
+                sum[block[j]] = s[j];
+            }
         }
 
         state.Step++;

@@ -5,7 +5,8 @@ namespace MLNet.Optimizers;
 /// As PyTorch's <c>SparseAdam</c>: only touched coordinates update their moments and parameters, with the bias correction of
 /// the global step; untouched moments do not decay (an approximation of dense Adam on zero-filled gradients). AdamW's
 /// decoupled decay θ ← θ·(1 − γλ) does act on every coordinate at every step, and is applied exactly, lazily:
-/// k skipped steps multiply θ by (1 − γλ)ᵏ (the float factor of the dense step, raised in double).
+/// k skipped steps multiply θ by (1 − γλ)ᵏ (the float factor of the dense step, raised in double). Coordinates are gathered,
+/// updated and scattered in blocks (see <see cref="SparseSteps.GatherBlock"/>).
 /// </remarks>
 internal sealed partial class AdamKernel
 {
@@ -34,18 +35,53 @@ internal sealed partial class AdamKernel
         Span<float> maxExpAvgSq = _amsGrad ? state.Vector(MaxExpAvgSqKey) : default;
         Span<int> lastSteps = HasLazyDecay ? SparseSteps.LastSteps(state) : default;
         int now = HasLazyDecay ? SparseSteps.NextStep(state) : 0;
-        float unused = 0;
-        for (int j = 0; j < indices.Length; j++)
+        Span<float> p = stackalloc float[SparseSteps.GatherBlock];
+        Span<float> m = stackalloc float[SparseSteps.GatherBlock];
+        Span<float> v = stackalloc float[SparseSteps.GatherBlock];
+        Span<float> vMax = stackalloc float[SparseSteps.GatherBlock];
+        Span<int> skipped = stackalloc int[SparseSteps.GatherBlock];
+        for (int start = 0; start < indices.Length; start += SparseSteps.GatherBlock)
         {
-            int i = indices[j];
-            if (HasLazyDecay)
+            var block = indices.Slice(start, Math.Min(SparseSteps.GatherBlock, indices.Length - start));
+            for (int j = 0; j < block.Length; j++)
             {
-                parameters[i] = DecayedBy(parameters[i], s.DecayFactor, now - 1 - lastSteps[i]);
-                lastSteps[i] = now;
+                int i = block[j];
+                p[j] = parameters[i];
+                m[j] = expAvg[i];
+                v[j] = expAvgSq[i];
+                if (s.AmsGrad)
+                {
+                    vMax[j] = maxExpAvgSq[i];
+                }
+
+                if (HasLazyDecay)
+                {
+                    skipped[j] = now - 1 - lastSteps[i];
+                    lastSteps[i] = now;
+                }
             }
 
-            UpdateElement(ref parameters[i], gradientValues[j], ref expAvg[i], ref expAvgSq[i],
-                ref s.AmsGrad ? ref maxExpAvgSq[i] : ref unused, s);
+            for (int j = 0; j < block.Length; j++)
+            {
+                if (HasLazyDecay)
+                {
+                    p[j] = DecayedBy(p[j], s.DecayFactor, skipped[j]);
+                }
+
+                UpdateElement(ref p[j], gradientValues[start + j], ref m[j], ref v[j], ref vMax[j], s);
+            }
+
+            for (int j = 0; j < block.Length; j++)
+            {
+                int i = block[j];
+                parameters[i] = p[j];
+                expAvg[i] = m[j];
+                expAvgSq[i] = v[j];
+                if (s.AmsGrad)
+                {
+                    maxExpAvgSq[i] = vMax[j];
+                }
+            }
         }
     }
 

@@ -5,6 +5,7 @@ namespace MLNet.Optimizers;
 /// Without momentum a zero gradient leaves a coordinate unchanged, so lazy steps are exact bit for bit. With momentum, k
 /// skipped steps at a constant rate γ apply b ← μᵏ·b and θ ← θ − γ·b·Σⱼ₌₁..ₖ μʲ (Nesterov: Σ μʲ⁺¹), computed in double:
 /// exact up to float rounding. Coupled weight decay changes every coordinate at every step, so it is not supported.
+/// Coordinates are gathered, updated and scattered in blocks (see <see cref="SparseSteps.GatherBlock"/>).
 /// </remarks>
 public sealed partial class Sgd : ISparseStepOptimizer
 {
@@ -47,12 +48,32 @@ public sealed partial class Sgd : ISparseStepOptimizer
             Span<float> buffer = state.Vector(MomentumBufferKey);
             Span<int> lastSteps = SparseSteps.LastSteps(state);
             int now = SparseSteps.NextStep(state);
-            for (int j = 0; j < indices.Length; j++)
+            Span<float> p = stackalloc float[SparseSteps.GatherBlock];
+            Span<float> b = stackalloc float[SparseSteps.GatherBlock];
+            Span<int> skipped = stackalloc int[SparseSteps.GatherBlock];
+            for (int start = 0; start < indices.Length; start += SparseSteps.GatherBlock)
             {
-                int i = indices[j];
-                CatchUp(ref parameters[i], ref buffer[i], now - 1 - lastSteps[i], scalars.LearningRate);
-                UpdateElement(ref parameters[i], gradientValues[j], ref buffer[i], scalars, _nesterov);
-                lastSteps[i] = now;
+                var block = indices.Slice(start, Math.Min(SparseSteps.GatherBlock, indices.Length - start));
+                for (int j = 0; j < block.Length; j++)
+                {
+                    int i = block[j];
+                    p[j] = parameters[i];
+                    b[j] = buffer[i];
+                    skipped[j] = now - 1 - lastSteps[i];
+                    lastSteps[i] = now;
+                }
+
+                for (int j = 0; j < block.Length; j++)
+                {
+                    CatchUp(ref p[j], ref b[j], skipped[j], scalars.LearningRate);
+                    UpdateElement(ref p[j], gradientValues[start + j], ref b[j], scalars, _nesterov);
+                }
+
+                for (int j = 0; j < block.Length; j++)
+                {
+                    parameters[block[j]] = p[j];
+                    buffer[block[j]] = b[j];
+                }
             }
         }
 

@@ -350,5 +350,78 @@ public class LinearModelTrainerTests
         Assert.Equal(0.01, norm, 1e-6);
     }
 
+    [Fact]
+    public void Validation_and_result_use_the_optimizer_evaluation_point()
+    {
+        // A rule whose evaluation point is the training point + 1 (as schedule-free rules export x, not y).
+        var synthetic = SyntheticData.Create(LabelKind.Regression, rowCount: 60, featureCount: 2, seed: 14);
+        var train = synthetic.Dense();
+        var validation = SyntheticData.Create(LabelKind.Regression, rowCount: 30, featureCount: 2, seed: 15).Dense();
+        var objective = new SquaredObjective();
+        var reports = new List<EpochReport>();
+
+        var result = new LinearModelTrainer(objective, new TrainingOptions
+        {
+            Optimizer = new ShiftedEvaluationPoint(),
+            NumberOfEpochs = 2,
+            KeepBestModel = false,
+            OnEpochEnd = reports.Add,
+        }).Train(train, validation);
+
+        // The training point is still zero (the rule never moves it), so the export and validation use all-ones.
+        Assert.Equal([1f, 1f, 1f], result.Parameters);
+        Assert.Equal(objective.Loss(validation, [1f, 1f, 1f]), reports[1].ValidationLoss);
+        Assert.Equal(objective.Loss(train, new float[3]), reports[1].TrainingLoss);
+    }
+
+    [Fact]
+    public void Without_keep_best_model_the_last_epoch_is_returned()
+    {
+        var synthetic = SyntheticData.Create(LabelKind.Regression, rowCount: 100, featureCount: 3, seed: 16, zeroFraction: 0);
+        var validation = TrainingData.Dense(3, (float[])synthetic.Features.Clone(), [.. synthetic.Labels.Select(y => -y)], null);
+        TrainingOptions Options(int epochs, bool keepBest) => new()
+        {
+            Optimizer = new Sgd(learningRate: 0.1),
+            NumberOfEpochs = epochs,
+            KeepBestModel = keepBest,
+        };
+
+        // Validation labels are negated, so every epoch makes validation worse: the best epoch is 1.
+        var last = new LinearModelTrainer(new SquaredObjective(), Options(4, keepBest: false)).Train(synthetic.Dense(), validation);
+        var best = new LinearModelTrainer(new SquaredObjective(), Options(4, keepBest: true)).Train(synthetic.Dense(), validation);
+        var fourEpochs = new LinearModelTrainer(new SquaredObjective(), Options(4, keepBest: false)).Train(synthetic.Dense());
+        var oneEpoch = new LinearModelTrainer(new SquaredObjective(), Options(1, keepBest: false)).Train(synthetic.Dense());
+
+        Assert.Equal(1, last.BestEpoch);
+        Assert.Equal(Bits(fourEpochs.Parameters), Bits(last.Parameters));
+        Assert.Equal(Bits(oneEpoch.Parameters), Bits(best.Parameters));
+    }
+
+    /// <summary>Never moves the training point; exports it shifted by +1.</summary>
+    private sealed class ShiftedEvaluationPoint() : FirstOrderOptimizer(learningRate: 0.1)
+    {
+        public override string Name => "Shifted";
+
+        public override bool HasSeparateEvaluationPoint => true;
+
+        public override OptimizerState CreateState(int parameterCount) => new(Name, parameterCount);
+
+        public override void WriteEvaluationPoint(ReadOnlySpan<float> parameters, OptimizerState state, Span<float> destination)
+        {
+            for (int i = 0; i < parameters.Length; i++)
+            {
+                destination[i] = parameters[i] + 1;
+            }
+        }
+
+        public override IOptimizer WithLearningRate(double learningRate) => this;
+
+        public override string ToString() => Name;
+
+        protected override void StepCore(Span<float> parameters, ReadOnlySpan<float> gradient, OptimizerState state, double learningRate)
+        {
+        }
+    }
+
     private static int[] Bits(float[] values) => [.. values.Select(BitConverter.SingleToInt32Bits)];
 }

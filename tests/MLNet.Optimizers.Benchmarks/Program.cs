@@ -8,6 +8,7 @@ using MLNet.Optimizers.Benchmarks;
 
 // A short job by default (one in-process launch, few iterations) so a full run takes minutes; pass BenchmarkDotNet's own
 // options (e.g. --job Medium, --filter '*UpdateStep*') to change it. Never run in CI: CI only builds this project.
+// `memory` as the first argument runs the peak-memory check instead (see MemoryCheck).
 var shortJob = Job.Default
     .WithToolchain(InProcessEmitToolchain.Instance)
     .WithLaunchCount(1)
@@ -21,5 +22,11 @@ var config = ManualConfig.Create(DefaultConfig.Instance)
     .AddDiagnoser(MemoryDiagnoser.Default)
     .AddColumn(BandwidthFloorColumn.NanosecondsPerParameter, BandwidthFloorColumn.RatioToFloor)
     .HideColumns(Column.Error, Column.StdDev);
+
+if (args is ["memory", ..])
+{
+    MemoryCheck.Run();
+    return;
+}
 
 BenchmarkSwitcher.FromAssembly(typeof(UpdateStepBenchmarks).Assembly).Run(args, config);

@@ -1,0 +1,319 @@
+using System.Diagnostics;
+using Microsoft.ML;
+using Microsoft.ML.Calibrators;
+using Microsoft.ML.Data;
+using Microsoft.ML.Trainers;
+using MLNet.Optimizers.Trainers;
+
+namespace MLNet.Optimizers.Benchmarks;
+
+/// <summary>
+/// <c>race</c> mode: our trainers against ML.NET's SDCA and L-BFGS trainers on the same cached IDataView in the same run.
+/// Every trainer is run with a growing budget (1, 2, 4, … epochs or iterations); each model is scored on one common
+/// objective, mean log-loss + (λ/2)·‖W‖² over the training rows (computed here in double from the model's weights), and on
+/// held-out accuracy. "Time to target" is the wall time of the cheapest run whose objective is within 1e-3 (relative) of
+/// the best objective any run reached.
+/// </summary>
+public static class TrainingRace
+{
+    private const double L2 = 1e-4;
+    private const double Target = 1e-3;
+    private static readonly int[] Budgets = [1, 2, 4, 8, 16, 32, 64];
+
+    /// <summary>Runs the logistic and the softmax race and prints one Markdown table each.</summary>
+    public static void Run()
+    {
+        bool full = BenchmarkScale.Full;
+        Race("logistic", rows: full ? 1_000_000 : 100_000, features: 100, classes: 2);
+        Race("softmax", rows: full ? 200_000 : 40_000, features: 784, classes: 10);
+    }
+
+    private sealed record Entry(string Trainer, int Budget, double Seconds, double Objective, double Accuracy);
+
+    private static void Race(string task, int rows, int features, int classes)
+    {
+        var train = Problem.Generate(rows, features, classes, seed: 21, hiddenSeed: 5);
+        var test = Problem.Generate(rows / 5, features, classes, seed: 22, hiddenSeed: 5);
+        var ml = new MLContext(seed: 1);
+        var view = ml.Data.Cache(train.ToDataView(ml));
+        using (var cursor = view.GetRowCursor(view.Schema))
+        {
+            while (cursor.MoveNext())
+            {
+                // Fill the cache before any trainer is timed.
+            }
+        }
+
+        bool binary = classes == 2;
+        var trainers = new List<(string Name, Func<int, ITransformer> Fit)>();
+        if (binary)
+        {
+            var t = ml.BinaryClassification.Trainers;
+            trainers.Add(("ML.NET SdcaLogisticRegression", k => t.SdcaLogisticRegression(new SdcaLogisticRegressionBinaryTrainer.Options
+            { L2Regularization = (float)L2, MaximumNumberOfIterations = k, ConvergenceTolerance = 1e-7f, Shuffle = true }).Fit(view)));
+            trainers.Add(("ML.NET LbfgsLogisticRegression", k => t.LbfgsLogisticRegression(new LbfgsLogisticRegressionBinaryTrainer.Options
+            { L2Regularization = (float)(L2 * rows), MaximumNumberOfIterations = k, OptimizationTolerance = 1e-12f }).Fit(view)));
+            foreach (var (name, optimizer, batch) in OurConfigurations())
+            {
+                trainers.Add(($"ours {name}", k => t.LogisticRegression(new LogisticRegressionTrainer.Options
+                { Optimizer = optimizer, BatchSize = batch, NumberOfEpochs = k, L2Regularization = L2, Seed = 1 }).Fit(view)));
+            }
+        }
+        else
+        {
+            var t = ml.MulticlassClassification.Trainers;
+            trainers.Add(("ML.NET SdcaMaximumEntropy", k => t.SdcaMaximumEntropy(new SdcaMaximumEntropyMulticlassTrainer.Options
+            { L2Regularization = (float)L2, MaximumNumberOfIterations = k, ConvergenceTolerance = 1e-7f, Shuffle = true }).Fit(view)));
+            trainers.Add(("ML.NET LbfgsMaximumEntropy", k => t.LbfgsMaximumEntropy(new LbfgsMaximumEntropyMulticlassTrainer.Options
+            { L2Regularization = (float)(L2 * rows), MaximumNumberOfIterations = k, OptimizationTolerance = 1e-12f }).Fit(view)));
+            foreach (var (name, optimizer, batch) in OurConfigurations())
+            {
+                trainers.Add(($"ours {name}", k => t.SoftmaxRegression(new SoftmaxRegressionTrainer.Options
+                { Optimizer = optimizer, BatchSize = batch, NumberOfEpochs = k, L2Regularization = L2, Seed = 1 }).Fit(view)));
+            }
+        }
+
+        var entries = new List<Entry>();
+        foreach (var (name, fit) in trainers)
+        {
+            double previous = double.PositiveInfinity;
+            foreach (int budget in Budgets)
+            {
+                var watch = Stopwatch.StartNew();
+                var model = fit(budget);
+                double seconds = watch.Elapsed.TotalSeconds;
+                var (weights, biases) = Problem.Parameters(model, features, classes);
+                double objective = train.Objective(weights, biases, L2);
+                entries.Add(new Entry(name, budget, seconds, objective, test.Accuracy(weights, biases)));
+                Console.Error.WriteLine($"{task} {name} budget {budget}: {seconds:F2} s, objective {objective:F6}");
+                bool converged = Math.Abs(previous - objective) <= 1e-5 * Math.Abs(objective);
+                previous = objective;
+                if (converged || seconds > (BenchmarkScale.Full ? 120 : 20))
+                {
+                    break;
+                }
+            }
+        }
+
+        double best = entries.Min(e => e.Objective);
+        Console.WriteLine();
+        Console.WriteLine($"**{task}**: {rows:N0} training rows × {features} features{(binary ? "" : $" × {classes} classes")}, {rows / 5:N0} held-out rows; best objective {best:F6} (mean log-loss + {L2}/2·‖W‖²).");
+        Console.WriteLine();
+        Console.WriteLine("| trainer | time to within 1e-3 of best | budget then | objective then | held-out accuracy then | best objective of this trainer |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var group in entries.GroupBy(e => e.Trainer))
+        {
+            var reached = group.Where(e => e.Objective <= best + Target * Math.Abs(best)).MinBy(e => e.Seconds);
+            double own = group.Min(e => e.Objective);
+            Console.WriteLine(reached is null
+                ? $"| {group.Key} | not reached | — | — | {group.MinBy(e => e.Objective)!.Accuracy:P2} (at its best) | {own:F6} |"
+                : $"| {group.Key} | {reached.Seconds:F2} s | {reached.Budget} | {reached.Objective:F6} | {reached.Accuracy:P2} | {own:F6} |");
+        }
+    }
+
+    private static IEnumerable<(string Name, IOptimizer Optimizer, int BatchSize)> OurConfigurations()
+    {
+        yield return ("Adam, batch 256", new Adam(learningRate: 0.005), 256);
+        yield return ("ScheduleFreeAdamW, batch 256", new ScheduleFreeAdamW(learningRate: 0.005), 256);
+        yield return ("Sgd momentum 0.9, batch 256", new Sgd(learningRate: 0.05, momentum: 0.9), 256);
+    }
+
+    /// <summary>One synthetic data set: dense features, labels drawn from a softmax (or logistic) model.</summary>
+    private sealed class Problem
+    {
+        private readonly float[] _features;
+        private readonly int[] _labels;
+        private readonly int _featureCount;
+        private readonly int _classCount;
+
+        private Problem(float[] features, int[] labels, int featureCount, int classCount)
+        {
+            _features = features;
+            _labels = labels;
+            _featureCount = featureCount;
+            _classCount = classCount;
+        }
+
+        private sealed class BinaryRow
+        {
+            public bool Label { get; set; }
+
+            public float[] Features { get; set; } = [];
+        }
+
+        private sealed class ClassRow
+        {
+            public uint Label { get; set; }
+
+            public float[] Features { get; set; } = [];
+        }
+
+        public static Problem Generate(int rows, int features, int classes, int seed, int hiddenSeed)
+        {
+            var hiddenRandom = new Random(hiddenSeed);
+            int outputs = classes == 2 ? 1 : classes;
+            var hidden = new double[outputs * features];
+            for (int i = 0; i < hidden.Length; i++)
+            {
+                hidden[i] = Gaussian(hiddenRandom) * 2 / Math.Sqrt(features);
+            }
+
+            var random = new Random(seed);
+            var x = new float[rows * features];
+            var labels = new int[rows];
+            var scores = new double[outputs];
+            for (int r = 0; r < rows; r++)
+            {
+                for (int j = 0; j < features; j++)
+                {
+                    x[r * features + j] = (float)Gaussian(random);
+                }
+
+                for (int k = 0; k < outputs; k++)
+                {
+                    double s = 0;
+                    for (int j = 0; j < features; j++)
+                    {
+                        s += hidden[k * features + j] * x[r * features + j];
+                    }
+
+                    scores[k] = s;
+                }
+
+                labels[r] = classes == 2
+                    ? (random.NextDouble() < 1 / (1 + Math.Exp(-scores[0])) ? 1 : 0)
+                    : Gumbel(random, scores);
+            }
+
+            return new Problem(x, labels, features, classes);
+        }
+
+        public IDataView ToDataView(MLContext ml)
+        {
+            int f = _featureCount;
+            float[] Row(int r) => _features.AsSpan(r * f, f).ToArray();
+            if (_classCount == 2)
+            {
+                var schema = SchemaDefinition.Create(typeof(BinaryRow));
+                schema["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, f);
+                return ml.Data.LoadFromEnumerable(
+                    Enumerable.Range(0, _labels.Length).Select(r => new BinaryRow { Label = _labels[r] == 1, Features = Row(r) }).ToList(), schema);
+            }
+
+            var keySchema = SchemaDefinition.Create(typeof(ClassRow));
+            keySchema["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, f);
+            keySchema["Label"].ColumnType = new KeyDataViewType(typeof(uint), _classCount);
+            return ml.Data.LoadFromEnumerable(
+                Enumerable.Range(0, _labels.Length).Select(r => new ClassRow { Label = (uint)_labels[r] + 1, Features = Row(r) }).ToList(), keySchema);
+        }
+
+        /// <summary>Weights (outputs × features, row-major) and biases of a fitted linear model.</summary>
+        public static (double[] Weights, double[] Biases) Parameters(ITransformer transformer, int features, int classes)
+        {
+            object model = transformer switch
+            {
+                BinaryPredictionTransformer<CalibratedModelParametersBase<LinearBinaryModelParameters, PlattCalibrator>> b => b.Model.SubModel,
+                MulticlassPredictionTransformer<MaximumEntropyModelParameters> m => m.Model,
+                _ => throw new NotSupportedException($"Unexpected transformer {transformer.GetType()}"),
+            };
+            if (model is LinearBinaryModelParameters linear)
+            {
+                return (linear.Weights.Select(w => (double)w).ToArray(), [linear.Bias]);
+            }
+
+            var maxEnt = (MaximumEntropyModelParameters)model;
+            VBuffer<float>[] rows = [];
+            maxEnt.GetWeights(ref rows, out int classCount);
+            var weights = new double[classCount * features];
+            for (int k = 0; k < classCount; k++)
+            {
+                var dense = rows[k].DenseValues().ToArray();
+                for (int j = 0; j < features; j++)
+                {
+                    weights[k * features + j] = dense[j];
+                }
+            }
+
+            return (weights, maxEnt.GetBiases().Select(b => (double)b).ToArray());
+        }
+
+        /// <summary>Mean log-loss + (λ/2)·‖W‖² (biases not penalised), in double.</summary>
+        public double Objective(double[] weights, double[] biases, double l2)
+        {
+            double loss = 0;
+            var scores = new double[biases.Length];
+            for (int r = 0; r < _labels.Length; r++)
+            {
+                Scores(r, weights, biases, scores);
+                if (_classCount == 2)
+                {
+                    double margin = _labels[r] == 1 ? scores[0] : -scores[0];
+                    loss += margin > 0 ? Math.Log(1 + Math.Exp(-margin)) : -margin + Math.Log(1 + Math.Exp(margin));
+                }
+                else
+                {
+                    double max = scores.Max();
+                    double sum = 0;
+                    foreach (double s in scores)
+                    {
+                        sum += Math.Exp(s - max);
+                    }
+
+                    loss += max + Math.Log(sum) - scores[_labels[r]];
+                }
+            }
+
+            return loss / _labels.Length + l2 / 2 * weights.Sum(w => w * w);
+        }
+
+        public double Accuracy(double[] weights, double[] biases)
+        {
+            int correct = 0;
+            var scores = new double[biases.Length];
+            for (int r = 0; r < _labels.Length; r++)
+            {
+                Scores(r, weights, biases, scores);
+                int predicted = _classCount == 2 ? (scores[0] > 0 ? 1 : 0) : Array.IndexOf(scores, scores.Max());
+                correct += predicted == _labels[r] ? 1 : 0;
+            }
+
+            return (double)correct / _labels.Length;
+        }
+
+        private void Scores(int row, double[] weights, double[] biases, double[] scores)
+        {
+            var x = _features.AsSpan(row * _featureCount, _featureCount);
+            for (int k = 0; k < biases.Length; k++)
+            {
+                double s = biases[k];
+                for (int j = 0; j < x.Length; j++)
+                {
+                    s += weights[k * _featureCount + j] * x[j];
+                }
+
+                scores[k] = s;
+            }
+        }
+
+        private static double Gaussian(Random random) =>
+            Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+
+        /// <summary>A draw from softmax(scores) by the Gumbel-max trick.</summary>
+        private static int Gumbel(Random random, double[] scores)
+        {
+            int best = 0;
+            double bestValue = double.NegativeInfinity;
+            for (int k = 0; k < scores.Length; k++)
+            {
+                double value = scores[k] - Math.Log(-Math.Log(1 - random.NextDouble()));
+                if (value > bestValue)
+                {
+                    bestValue = value;
+                    best = k;
+                }
+            }
+
+            return best;
+        }
+    }
+}

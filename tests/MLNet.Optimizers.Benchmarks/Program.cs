@@ -32,7 +32,7 @@ if (args is ["memory", ..])
 
 if (args is ["race", ..])
 {
-    TrainingRace.Run();
+    TrainingRace.Run(args.Length > 1 ? args[1] : null);
     return;
 }
 

@@ -123,6 +123,7 @@ public static class TrainingRace
     {
         yield return ("Adam, batch 256", new Adam(learningRate: 0.005), 256);
         yield return ("ScheduleFreeAdamW, batch 256", new ScheduleFreeAdamW(learningRate: 0.005), 256);
+        yield return ("ScheduleFreeAdamW lr 0.02, batch 2048", new ScheduleFreeAdamW(learningRate: 0.02), 2048);
         yield return ("Sgd momentum 0.9, batch 256", new Sgd(learningRate: 0.05, momentum: 0.9), 256);
     }
 

@@ -672,6 +672,46 @@ public class LbfgsTests
         Assert.Contains("NaN", error.Message);
     }
 
+    [Theory]
+    [InlineData(LineSearch.StrongWolfe)]
+    [InlineData(LineSearch.None)]
+    public void Iterations_allocate_nothing_once_the_state_exists(LineSearch lineSearch)
+    {
+        // The work vectors live in the state; a call allocates only its LbfgsResult, whatever the iteration count.
+        // (Rosenbrock allocates nothing; the first call warms up the JIT.)
+        var lbfgs = new Lbfgs(lineSearch: lineSearch, learningRate: lineSearch == LineSearch.None ? 1e-4 : 1, changeTolerance: 0);
+        var state = lbfgs.CreateState(2);
+        float[] p = [-1.2f, 1f];
+        lbfgs.Minimize(p, Rosenbrock, state, maxIterations: 3, maxEvaluations: 1000);
+        ObjectiveFunction objective = Rosenbrock;
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var result = lbfgs.Minimize(p, objective, state, maxIterations: 30, maxEvaluations: 1000);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(30, result.Iterations);
+        Assert.True(allocated <= 128, $"{allocated} bytes allocated over 30 iterations");
+    }
+
+    [Fact]
+    public void Cancellation_is_checked_before_each_iteration_and_leaves_the_state_consistent()
+    {
+        var problem = new Quadratic(10, seed: 7);
+        var lbfgs = new Lbfgs();
+        var state = lbfgs.CreateState(problem.Length);
+        float[] x = new float[problem.Length];
+        using var cancellation = new CancellationTokenSource();
+
+        Assert.Throws<OperationCanceledException>(() => lbfgs.Minimize(x, problem.Evaluate, state, maxIterations: 50,
+            maxEvaluations: 1000, onIteration: it => { if (it.Iteration == 2) { cancellation.Cancel(); } return true; },
+            cancellationToken: cancellation.Token));
+
+        Assert.Equal(2, state.Iterations);
+        var resumed = lbfgs.Minimize(x, problem.Evaluate, state, maxIterations: 1, maxEvaluations: 1000);
+        Assert.Equal(3, state.Iterations);
+        Assert.True(resumed.Loss < resumed.InitialLoss);
+    }
+
     [Fact]
     public void With_learning_rate_keeps_every_other_setting()
     {

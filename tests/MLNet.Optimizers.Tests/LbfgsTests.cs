@@ -672,6 +672,46 @@ public class LbfgsTests
         Assert.Contains("NaN", error.Message);
     }
 
+    [Fact]
+    public void Reductions_sum_in_the_documented_fixed_order_at_every_length()
+    {
+        // Lane i mod 4 in index order, lanes combined as (l0 + l1) + (l2 + l3), then the n mod 4 tail one by one: written
+        // here as plain scalar code, it must equal the (possibly vectorised) kernels bit for bit, so results do not
+        // depend on the machine's vector width.
+        static double FixedOrder(int n, Func<int, double> term)
+        {
+            var lanes = new double[4];
+            int blocks = n / 4 * 4;
+            for (int i = 0; i < blocks; i++)
+            {
+                lanes[i % 4] += term(i);
+            }
+
+            double sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+            for (int i = blocks; i < n; i++)
+            {
+                sum += term(i);
+            }
+
+            return sum;
+        }
+
+        var random = new Random(17);
+        for (int n = 0; n <= 37; n++)
+        {
+            float[] a = Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 2e3 - 1e3)).ToArray();
+            float[] b = Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 2e-3 - 1e-3)).ToArray();
+            float[] c = Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+            const float t = 0.37f;
+
+            Assert.Equal(FixedOrder(n, i => (double)a[i] * b[i]), LbfgsMath.Dot(a, b));
+            Assert.Equal(FixedOrder(n, i => Math.Abs(a[i])), LbfgsMath.SumAbs(a));
+            var (ys, yy) = LbfgsMath.CurvaturePair(a, b, c, t);
+            Assert.Equal(FixedOrder(n, i => (double)(a[i] - b[i]) * (c[i] * t)), ys);
+            Assert.Equal(FixedOrder(n, i => (double)(a[i] - b[i]) * (a[i] - b[i])), yy);
+        }
+    }
+
     [Theory]
     [InlineData(LineSearch.StrongWolfe)]
     [InlineData(LineSearch.None)]

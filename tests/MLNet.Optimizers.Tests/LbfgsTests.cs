@@ -704,11 +704,11 @@ public class LbfgsTests
             float[] c = Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
             const float t = 0.37f;
 
-            Assert.Equal(FixedOrder(n, i => (double)a[i] * b[i]), LbfgsMath.Dot(a, b));
-            Assert.Equal(FixedOrder(n, i => Math.Abs(a[i])), LbfgsMath.SumAbs(a));
             var (ys, yy) = LbfgsMath.CurvaturePair(a, b, c, t);
-            Assert.Equal(FixedOrder(n, i => (double)(a[i] - b[i]) * (c[i] * t)), ys);
-            Assert.Equal(FixedOrder(n, i => (double)(a[i] - b[i]) * (a[i] - b[i])), yy);
+            Assert.Equal((n, "dot", FixedOrder(n, i => (double)a[i] * b[i])), (n, "dot", LbfgsMath.Dot(a, b)));
+            Assert.Equal((n, "sum", FixedOrder(n, i => Math.Abs(a[i]))), (n, "sum", LbfgsMath.SumAbs(a)));
+            Assert.Equal((n, "ys", FixedOrder(n, i => (double)(a[i] - b[i]) * (c[i] * t))), (n, "ys", ys));
+            Assert.Equal((n, "yy", FixedOrder(n, i => (double)(a[i] - b[i]) * (a[i] - b[i]))), (n, "yy", yy));
         }
     }
 

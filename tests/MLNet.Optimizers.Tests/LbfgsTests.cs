@@ -264,7 +264,11 @@ public class LbfgsTests
     [Fact]
     public void Rosenbrock_from_the_classic_start_reaches_one_one()
     {
-        var lbfgs = new Lbfgs(changeTolerance: 0);
+        // Float parameters resolve 1e-5 near 1 easily (spacing 1.2e-7). A loss computed in float would not: x² rounded to
+        // float is off by up to 6e-8, so 100·(y − x²)² carries noise of ~1e-13 and more, about the size of f itself
+        // near the minimum, and the line search could no longer see decrease. So the objective computes in double from
+        // the float parameters (as the trainers' objectives do). Default settings; the run ends when g·d > −1e-9.
+        var lbfgs = new Lbfgs();
         float[] p = [-1.2f, 1f];
 
         var result = lbfgs.Minimize(p, Rosenbrock, maxIterations: 200);

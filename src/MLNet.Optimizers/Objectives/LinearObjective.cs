@@ -174,6 +174,71 @@ public abstract class LinearObjective
         }
     }
 
+    /// <summary>
+    /// The weighted mean loss of <paramref name="rows"/> of sparse <paramref name="data"/> and its gradient, accumulated at
+    /// the touched coordinates only (each row's features for every output, and every bias): O(non-zeros), not O(parameters).
+    /// Same arithmetic as <see cref="Evaluate"/> on one block (scores and sums in double, row by row), so for batches of at
+    /// most <c>RowsPerBlock</c> rows the values are bit-identical to the dense gradient's at those coordinates. Serial.
+    /// </summary>
+    internal double EvaluateSparse(TrainingData data, ReadOnlySpan<int> rows, ReadOnlySpan<float> parameters, SparseGradient gradient,
+        out double totalWeight)
+    {
+        if (!data.IsSparse)
+        {
+            throw new ArgumentException("EvaluateSparse needs sparse data (TrainingData.Sparse).", nameof(data));
+        }
+
+        var layout = LayoutFor(data);
+        layout.EnsureLength(parameters, nameof(parameters));
+        ValidateRows(data, rows);
+        int outputs = OutputCount, features = data.FeatureCount, weightCount = outputs * features;
+        Span<double> scores = stackalloc double[outputs];
+        var labels = data.Labels;
+        var biases = parameters[weightCount..];
+        gradient.Clear();
+        double loss = 0, weight = 0;
+        foreach (int row in rows)
+        {
+            double w = data.WeightOf(row);
+            if (w == 0)
+            {
+                continue;
+            }
+
+            int start = data.RowOffsets![row], length = data.RowOffsets[row + 1] - start;
+            var indices = data.Indices.AsSpan(start, length);
+            var values = data.Values.AsSpan(start, length);
+            for (int k = 0; k < outputs; k++)
+            {
+                var wk = parameters.Slice(k * features, features);
+                double s = 0;
+                for (int p = 0; p < indices.Length; p++)
+                {
+                    s += values[p] * (double)wk[indices[p]];
+                }
+
+                scores[k] = s + biases[k];
+            }
+
+            loss += w * RowLoss(scores, labels[row], writeScoreGradient: true);
+            weight += w;
+            for (int k = 0; k < outputs; k++)
+            {
+                double c = w * scores[k];
+                for (int p = 0; p < indices.Length; p++)
+                {
+                    gradient.Add(k * features + indices[p], c * values[p]);
+                }
+
+                gradient.Add(weightCount + k, c);
+            }
+        }
+
+        gradient.Finish(weight);
+        totalWeight = weight;
+        return weight > 0 ? loss / weight : 0;
+    }
+
     /// <summary>Throws unless every label of <paramref name="data"/> suits this objective (names the first bad row).</summary>
     /// <param name="data">The data to check.</param>
     public void EnsureValidLabels(TrainingData data)

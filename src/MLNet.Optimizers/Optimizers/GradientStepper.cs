@@ -34,20 +34,45 @@ namespace MLNet.Optimizers;
 /// </example>
 public sealed class GradientStepper
 {
+    private readonly ISparseStepOptimizer? _sparse;
+
     /// <summary>Creates a run at step 0 with fresh optimizer state.</summary>
     /// <param name="optimizer">The update rule.</param>
     /// <param name="parameterCount">The length of the parameter vector, ≥ 0.</param>
     /// <param name="schedule">The learning-rate schedule; null keeps the optimizer's base learning rate.</param>
     /// <param name="clipping">The gradient clipping; null leaves gradients as they are.</param>
+    /// <param name="sparseSteps">
+    /// Take lazy sparse steps (<see cref="StepSparse"/>, <see cref="Flush"/>) instead of dense ones: the optimizer must be an
+    /// <see cref="ISparseStepOptimizer"/> that supports them, and there must be no clipping (it needs the whole gradient).
+    /// </param>
+    /// <exception cref="ArgumentException"><paramref name="sparseSteps"/> is true but the rule or the clipping rules it out.</exception>
     public GradientStepper(FirstOrderOptimizer optimizer, int parameterCount, LearningRateSchedule? schedule = null,
-        GradientClipping? clipping = null)
+        GradientClipping? clipping = null, bool sparseSteps = false)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
         Check.AtLeast(parameterCount, 0);
         Optimizer = optimizer;
         Schedule = schedule;
         Clipping = clipping;
-        State = optimizer.CreateState(parameterCount);
+        if (sparseSteps)
+        {
+            if (optimizer is not ISparseStepOptimizer { SupportsSparseSteps: true } sparse)
+            {
+                throw new ArgumentException($"{optimizer} cannot take lazy sparse steps; use dense steps.", nameof(sparseSteps));
+            }
+
+            if (clipping is not null)
+            {
+                throw new ArgumentException("Gradient clipping needs the whole gradient; it cannot be combined with sparse steps.", nameof(sparseSteps));
+            }
+
+            _sparse = sparse;
+            State = sparse.CreateSparseState(parameterCount);
+        }
+        else
+        {
+            State = optimizer.CreateState(parameterCount);
+        }
     }
 
     /// <summary>The update rule.</summary>
@@ -84,6 +109,28 @@ public sealed class GradientStepper
         Optimizer.Step(parameters, gradient, State, learningRate);
         return learningRate;
     }
+
+    /// <summary>
+    /// Takes one lazy sparse step (the stepper must have been created with <c>sparseSteps: true</c>): the gradient is
+    /// <paramref name="gradientValues"/> at <paramref name="indices"/> and 0 elsewhere. Returns the learning rate used.
+    /// Call <see cref="Flush"/> before reading, evaluating or exporting the parameters.
+    /// </summary>
+    /// <param name="parameters">The parameters, updated in place at the touched coordinates.</param>
+    /// <param name="indices">The touched coordinates, strictly increasing.</param>
+    /// <param name="gradientValues">The gradient at <paramref name="indices"/>.</param>
+    /// <returns>The learning rate of this step.</returns>
+    public double StepSparse(Span<float> parameters, ReadOnlySpan<int> indices, ReadOnlySpan<float> gradientValues)
+    {
+        var sparse = _sparse ?? throw new InvalidOperationException("This stepper takes dense steps; create it with sparseSteps: true.");
+        LastGradientNorm = GradientClipping.GlobalNorm(gradientValues);
+        double learningRate = CurrentLearningRate;
+        sparse.StepSparse(parameters, indices, gradientValues, State, learningRate);
+        return learningRate;
+    }
+
+    /// <summary>Brings every coordinate up to date after lazy sparse steps; does nothing for dense steps.</summary>
+    /// <param name="parameters">The parameters given to <see cref="StepSparse"/>.</param>
+    public void Flush(Span<float> parameters) => _sparse?.Flush(parameters, State);
 
     /// <summary>Writes the point to evaluate and export (the parameters themselves, or a schedule-free rule's average).</summary>
     /// <param name="parameters">The training point.</param>

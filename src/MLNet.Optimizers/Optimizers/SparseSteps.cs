@@ -90,6 +90,18 @@ internal static class SparseSteps
     internal static NotSupportedException Unsupported(FirstOrderOptimizer rule, string reason) =>
         new($"{rule} cannot take lazy sparse steps: {reason}");
 
+    /// <summary>
+    /// True when a lazy rule moves coordinates during the steps that skip them (SGD momentum drift, AdamW decay). A caller
+    /// that reads parameters between steps (a training loop's forward pass) would then read stale values at coordinates
+    /// not yet caught up, so such a loop must use dense steps (or flush first).
+    /// </summary>
+    internal static bool MovesSkippedCoordinates(ISparseStepOptimizer rule) => rule switch
+    {
+        Sgd sgd => sgd.Momentum != 0,
+        AdamW adamW => adamW.WeightDecay != 0,
+        _ => false,
+    };
+
     /// <summary>Why coupled weight decay rules out lazy steps, and what to do instead.</summary>
     internal static string CoupledDecayReason(double weightDecay) =>
         $"weightDecay = {weightDecay} adds λ·θ to every coordinate's gradient at every step; use weightDecay = 0 (put L2 in the objective) or dense steps.";

@@ -16,6 +16,11 @@ namespace MLNet.Optimizers.Training;
 /// <see cref="TrainingOptions.GradientClipNorm"/> as <see cref="ClipByGlobalNorm"/>, learning rate from the schedule at the
 /// step count, the optimizer's step); then the L1 proximal step
 /// <c>w ← sign(w)·max(|w| − lr·L1, 0)</c> on the weights.</para>
+/// <para><b>Sparse data</b> with mini-batches, an <see cref="ISparseStepOptimizer"/> whose lazy steps leave skipped
+/// coordinates unchanged (Sgd without momentum, Adagrad, Adam, AdamW, all without weight decay), and no L2, L1 or clipping: each batch computes its gradient at the
+/// touched coordinates only and takes a lazy sparse step, so a batch costs O(non-zeros) whatever the dimension; the
+/// coordinates are brought up to date (<see cref="GradientStepper.Flush"/>) at the end of every epoch, before validation.
+/// Plain SGD and Adagrad give the same parameters as dense steps; Adam/AdamW moments follow PyTorch's SparseAdam.</para>
 /// <para><b>Validation and early stopping</b> use the optimizer's evaluation point (<see cref="FirstOrderOptimizer.WriteEvaluationPoint"/>;
 /// schedule-free rules: x), never the training point.</para>
 /// <para><b>Determinism.</b> The same data, options, seed and initial parameters give bit-identical parameters on one
@@ -41,6 +46,12 @@ public sealed class LinearModelTrainer
         Validate(_options);
         _clipping = _options.GradientClipNorm is double maxNorm ? GradientClipping.ByGlobalNorm(maxNorm) : null;
     }
+
+    /// <summary>
+    /// Whether sparse data may be trained with lazy sparse steps (see <see cref="ISparseStepOptimizer"/>); on by default,
+    /// off in tests that compare the lazy path with the dense one.
+    /// </summary>
+    internal bool LazySparseSteps { get; init; } = true;
 
     /// <summary>The data term being minimised.</summary>
     public LinearObjective Objective => _objective;
@@ -100,8 +111,10 @@ public sealed class LinearModelTrainer
         TrainingData? validation, float[] parameters, Random random)
     {
         var options = _options;
-        var stepper = new GradientStepper(optimizer, layout.ParameterCount, options.LearningRateSchedule, _clipping);
-        var gradient = new float[layout.ParameterCount];
+        bool lazy = UsesLazySparseSteps(optimizer, train);
+        var stepper = new GradientStepper(optimizer, layout.ParameterCount, options.LearningRateSchedule, _clipping, sparseSteps: lazy);
+        var gradient = lazy ? [] : new float[layout.ParameterCount];
+        var sparseGradient = lazy ? new SparseGradient(layout.ParameterCount) : null;
         var evaluation = new float[layout.ParameterCount];
         var order = (int[])train.AllRows.Clone();
         int rowCount = order.Length;
@@ -122,7 +135,10 @@ public sealed class LinearModelTrainer
             {
                 options.CancellationToken.ThrowIfCancellationRequested();
                 var rows = order.AsSpan(start, Math.Min(batchSize, rowCount - start));
-                double loss = _objective.Evaluate(train, rows, parameters, gradient, withGradient: true, out double batchWeight);
+                double batchWeight;
+                double loss = sparseGradient is null
+                    ? _objective.Evaluate(train, rows, parameters, gradient, withGradient: true, out batchWeight)
+                    : _objective.EvaluateSparse(train, rows, parameters, sparseGradient, out batchWeight);
                 if (!double.IsFinite(loss))
                 {
                     throw Diverged(epoch, "the training loss", learningRate);
@@ -130,11 +146,19 @@ public sealed class LinearModelTrainer
 
                 lossSum += loss * batchWeight;
                 weightSum += batchWeight;
-                AddL2Gradient(layout, parameters, gradient);
-                learningRate = stepper.Step(parameters, gradient);
-                ApplyL1Proximal(layout, parameters, learningRate);
+                if (sparseGradient is null)
+                {
+                    AddL2Gradient(layout, parameters, gradient);
+                    learningRate = stepper.Step(parameters, gradient);
+                    ApplyL1Proximal(layout, parameters, learningRate);
+                }
+                else
+                {
+                    learningRate = stepper.StepSparse(parameters, sparseGradient.Indices, sparseGradient.Values);
+                }
             }
 
+            stepper.Flush(parameters);
             stepper.WriteEvaluationPoint(parameters, evaluation);
             if (!TensorPrimitives.IsFiniteAll(parameters) || !TensorPrimitives.IsFiniteAll(evaluation))
             {
@@ -171,6 +195,16 @@ public sealed class LinearModelTrainer
                 $"{name} has {data.RowCount} rows whose weights sum to {data.TotalWeight}; at least one row with a positive weight is needed.", name);
         }
     }
+
+    /// <summary>
+    /// True when each mini-batch can cost O(non-zeros) instead of O(parameters): sparse rows, an optimizer that takes lazy
+    /// sparse steps and leaves skipped coordinates where they are (the forward pass reads them before they are caught up),
+    /// mini-batches, and nothing that needs the whole gradient or every weight each step (L2, L1, clipping).
+    /// </summary>
+    private bool UsesLazySparseSteps(FirstOrderOptimizer optimizer, TrainingData train) =>
+        LazySparseSteps && train.IsSparse && _options.BatchSize > 0
+        && optimizer is ISparseStepOptimizer { SupportsSparseSteps: true } sparse && !SparseSteps.MovesSkippedCoordinates(sparse)
+        && _options.L2Regularization == 0 && _options.L1Regularization == 0 && _clipping is null;
 
     private void AddL2Gradient(LinearModelLayout layout, ReadOnlySpan<float> parameters, Span<float> gradient)
     {

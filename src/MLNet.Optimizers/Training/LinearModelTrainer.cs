@@ -158,7 +158,7 @@ public sealed class LinearModelTrainer
             var report = new EpochReport(epoch, stepper.State.Step, trainingLoss, validationLoss, learningRate, Stopwatch.GetElapsedTime(started));
             history.Add(report);
             Report(report);
-            if (stop)
+            if (stop && epoch < options.NumberOfEpochs)
             {
                 return new TrainingResult(layout, monitor.BestParameters ?? evaluation, history, stoppedEarly: true, monitor.BestEpoch);
             }
@@ -214,7 +214,7 @@ public sealed class LinearModelTrainer
             history.Add(report);
             Report(report);
             epochStarted = Stopwatch.GetTimestamp();
-            stoppedEarly = stop;
+            stoppedEarly = stop && epoch < options.NumberOfEpochs;
             return !stop;
         }
 

@@ -121,6 +121,7 @@ public static class TrainingRace
 
     private static IEnumerable<(string Name, IOptimizer Optimizer, int BatchSize)> OurConfigurations()
     {
+        yield return ("Lbfgs (full batch)", new Lbfgs(), 0);
         yield return ("Adam, batch 256", new Adam(learningRate: 0.005), 256);
         yield return ("ScheduleFreeAdamW, batch 256", new ScheduleFreeAdamW(learningRate: 0.005), 256);
         yield return ("ScheduleFreeAdamW lr 0.02, batch 2048", new ScheduleFreeAdamW(learningRate: 0.02), 2048);

@@ -169,6 +169,45 @@ public class SparseStepTests
         Assert.NotEqual(before[0], parameters[0]); // the pending momentum step of coordinate 0 lands at the flush
     }
 
+    /// <summary>CatchUp brings just the given coordinates to where a full flush would put them, and leaves the others lazy.</summary>
+    [Theory]
+    [InlineData("Sgd momentum")]
+    [InlineData("AdamW")]
+    public void Catch_up_of_some_coordinates_equals_a_flush_there(string name)
+    {
+        var rule = (ISparseStepOptimizer)Make(name);
+        var random = new Random(8);
+        float[] parameters = RandomVector(random, Length);
+        var state = rule.CreateSparseState(Length);
+        for (int t = 0; t < 10; t++)
+        {
+            var (indices, values) = RandomSparseGradient(random, Length, 0.3, neverTouched: 0);
+            rule.StepSparse(parameters, indices, values, state, 0.05);
+        }
+
+        float[] flushed = (float[])parameters.Clone();
+        var flushedState = rule.CreateSparseState(Length);
+        using (var snapshot = new MemoryStream())
+        {
+            state.Save(snapshot);
+            snapshot.Position = 0;
+            flushedState.Restore(snapshot);
+        }
+
+        rule.Flush(flushed, flushedState);
+        float[] before = (float[])parameters.Clone();
+        int[] some = [1, 4, 9, 30];
+        rule.CatchUp(parameters, some, state);
+
+        for (int i = 0; i < Length; i++)
+        {
+            Assert.Equal(some.Contains(i) ? flushed[i] : before[i], parameters[i]);
+        }
+
+        Assert.NotEqual(before, parameters); // something was pending
+        Assert.Equal("indices", Assert.Throws<ArgumentException>(() => rule.CatchUp(parameters, [3, 2], state)).ParamName);
+    }
+
     [Fact]
     public void Bad_arguments_are_rejected_with_the_argument_named()
     {

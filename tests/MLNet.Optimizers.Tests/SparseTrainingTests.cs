@@ -7,7 +7,7 @@ namespace MLNet.Optimizers.Tests;
 /// <summary>
 /// The training loop's lazy sparse path (sparse rows + an <see cref="ISparseStepOptimizer"/>, no L2/L1/clipping) against the
 /// same loop with lazy steps turned off: batch gradients are bit-identical (one block, row-order sums), so plain SGD and
-/// Adagrad give bit-identical runs; Adam follows SparseAdam; rules that move skipped coordinates keep the dense path.
+/// Adagrad give bit-identical runs; momentum equals up to the closed-form catch-up's rounding; Adam/AdamW follow SparseAdam.
 /// </summary>
 public class SparseTrainingTests
 {
@@ -42,27 +42,31 @@ public class SparseTrainingTests
     }
 
     /// <summary>
-    /// Momentum drift and AdamW's decay move coordinates while a batch skips them, and the next forward pass would read them
-    /// stale, so the loop keeps dense steps for them: lazy on equals lazy off exactly.
+    /// Momentum drift moves coordinates while batches skip them; the loop catches a batch's coordinates up before its forward
+    /// pass, so the run equals dense training up to the closed-form catch-up's rounding.
     /// </summary>
-    [Theory]
-    [InlineData("Sgd momentum")]
-    [InlineData("AdamW")]
-    public void Rules_that_move_skipped_coordinates_keep_the_dense_path(string rule)
+    [Fact]
+    public void Lazy_momentum_training_matches_dense_training_up_to_rounding()
     {
-        var (lazy, dense) = TrainBoth(Make(rule), Binary, new LogisticObjective());
+        var (lazy, dense) = TrainBoth(Make("Sgd momentum"), Binary, new LogisticObjective());
 
-        AssertBitIdentical(dense.Parameters, lazy.Parameters);
+        for (int i = 0; i < dense.Parameters.Length; i++)
+        {
+            Assert.True(Math.Abs(dense.Parameters[i] - lazy.Parameters[i]) <= 1e-5 * Math.Max(1, Math.Abs(dense.Parameters[i])),
+                $"parameter {i}: dense {dense.Parameters[i]:R}, lazy {lazy.Parameters[i]:R}");
+        }
     }
 
     /// <summary>
     /// SparseAdam moments do not decay where a batch does not touch, so the run differs from dense Adam (which proves the lazy
     /// path ran) but still trains: the loss falls every epoch and ends within 10 % of the dense run's.
     /// </summary>
-    [Fact]
-    public void Lazy_Adam_training_differs_from_dense_but_trains()
+    [Theory]
+    [InlineData("Adam")]
+    [InlineData("AdamW")]
+    public void Lazy_Adam_training_differs_from_dense_but_trains(string rule)
     {
-        var (lazy, dense) = TrainBoth(Make("Adam"), Binary, new LogisticObjective());
+        var (lazy, dense) = TrainBoth(Make(rule), Binary, new LogisticObjective());
 
         Assert.NotEqual(dense.Parameters, lazy.Parameters);
         for (int epoch = 1; epoch < lazy.History.Count; epoch++)

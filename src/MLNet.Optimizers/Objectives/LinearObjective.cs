@@ -180,8 +180,12 @@ public abstract class LinearObjective
     /// Same arithmetic as <see cref="Evaluate"/> on one block (scores and sums in double, row by row), so for batches of at
     /// most <c>RowsPerBlock</c> rows the values are bit-identical to the dense gradient's at those coordinates. Serial.
     /// </summary>
+    /// <remarks>
+    /// With <paramref name="touchedCollected"/>, <paramref name="gradient"/> already holds the batch's coordinates from
+    /// <see cref="CollectTouched"/> (so a lazy rule could bring them up to date first) and is not cleared.
+    /// </remarks>
     internal double EvaluateSparse(TrainingData data, ReadOnlySpan<int> rows, ReadOnlySpan<float> parameters, SparseGradient gradient,
-        out double totalWeight)
+        out double totalWeight, bool touchedCollected = false)
     {
         if (!data.IsSparse)
         {
@@ -195,7 +199,11 @@ public abstract class LinearObjective
         Span<double> scores = stackalloc double[outputs];
         var labels = data.Labels;
         var biases = parameters[weightCount..];
-        gradient.Clear();
+        if (!touchedCollected)
+        {
+            gradient.Clear();
+        }
+
         double loss = 0, weight = 0;
         foreach (int row in rows)
         {
@@ -237,6 +245,35 @@ public abstract class LinearObjective
         gradient.Finish(weight);
         totalWeight = weight;
         return weight > 0 ? loss / weight : 0;
+    }
+
+    /// <summary>
+    /// Registers in <paramref name="gradient"/> (cleared first, values 0) every coordinate the gradient of
+    /// <paramref name="rows"/> of sparse <paramref name="data"/> touches, in increasing order: the rows' features for every
+    /// output, and every bias. These are also exactly the weights the batch's forward pass reads.
+    /// </summary>
+    internal void CollectTouched(TrainingData data, ReadOnlySpan<int> rows, SparseGradient gradient)
+    {
+        int outputs = OutputCount, features = data.FeatureCount, weightCount = outputs * features;
+        gradient.Clear();
+        foreach (int row in rows)
+        {
+            var indices = data.Indices.AsSpan(data.RowOffsets![row], data.RowOffsets[row + 1] - data.RowOffsets[row]);
+            for (int k = 0; k < outputs; k++)
+            {
+                foreach (int feature in indices)
+                {
+                    gradient.Add(k * features + feature, 0);
+                }
+            }
+        }
+
+        for (int k = 0; k < outputs; k++)
+        {
+            gradient.Add(weightCount + k, 0);
+        }
+
+        gradient.SortIndices();
     }
 
     /// <summary>Throws unless every label of <paramref name="data"/> suits this objective (names the first bad row).</summary>

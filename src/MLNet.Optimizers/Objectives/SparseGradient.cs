@@ -37,6 +37,9 @@ internal sealed class SparseGradient
         _count = 0;
     }
 
+    /// <summary>Sorts the touched coordinates so far (for <see cref="Indices"/>); accumulation can go on afterwards.</summary>
+    public void SortIndices() => _touched.AsSpan(0, _count).Sort();
+
     /// <summary>Adds <paramref name="value"/> to coordinate <paramref name="index"/>, in double.</summary>
     public void Add(int index, double value)
     {

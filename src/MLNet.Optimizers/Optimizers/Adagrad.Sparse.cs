@@ -53,6 +53,14 @@ public sealed partial class Adagrad : ISparseStepOptimizer
     }
 
     /// <inheritdoc />
+    public void CatchUp(Span<float> parameters, ReadOnlySpan<int> indices, OptimizerState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.EnsureMatches(Name, parameters.Length);
+        SparseSteps.CheckIndices(parameters.Length, indices);
+    }
+
+    /// <inheritdoc />
     public void Flush(Span<float> parameters, OptimizerState state)
     {
         ArgumentNullException.ThrowIfNull(state);

@@ -85,6 +85,24 @@ internal sealed partial class AdamKernel
         }
     }
 
+    /// <summary>Catches the decay of <paramref name="indices"/> up to the current step.</summary>
+    internal void CatchUp(Span<float> parameters, ReadOnlySpan<int> indices, OptimizerState state)
+    {
+        if (!HasLazyDecay)
+        {
+            return;
+        }
+
+        float decayFactor = (float)(1 - state.Scalar(SparseSteps.LazyLearningRateKey) * _weightDecay);
+        Span<int> lastSteps = SparseSteps.LastSteps(state);
+        int now = (int)state.Step;
+        foreach (int i in indices)
+        {
+            parameters[i] = DecayedBy(parameters[i], decayFactor, now - lastSteps[i]);
+            lastSteps[i] = now;
+        }
+    }
+
     /// <summary>Catches every coordinate's decay up to the current step.</summary>
     internal void Flush(Span<float> parameters, OptimizerState state)
     {

@@ -24,6 +24,15 @@ public sealed partial class AdamW : ISparseStepOptimizer
     }
 
     /// <inheritdoc />
+    public void CatchUp(Span<float> parameters, ReadOnlySpan<int> indices, OptimizerState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.EnsureMatches(Name, parameters.Length);
+        SparseSteps.CheckIndices(parameters.Length, indices);
+        _kernel.CatchUp(parameters, indices, state);
+    }
+
+    /// <inheritdoc />
     public void Flush(Span<float> parameters, OptimizerState state)
     {
         ArgumentNullException.ThrowIfNull(state);

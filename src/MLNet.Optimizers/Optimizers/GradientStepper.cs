@@ -128,6 +128,11 @@ public sealed class GradientStepper
         return learningRate;
     }
 
+    /// <summary>Brings <paramref name="indices"/> up to date between lazy sparse steps so they can be read; does nothing for dense steps.</summary>
+    /// <param name="parameters">The parameters given to <see cref="StepSparse"/>.</param>
+    /// <param name="indices">The coordinates to bring up to date, strictly increasing.</param>
+    public void CatchUp(Span<float> parameters, ReadOnlySpan<int> indices) => _sparse?.CatchUp(parameters, indices, State);
+
     /// <summary>Brings every coordinate up to date after lazy sparse steps; does nothing for dense steps.</summary>
     /// <param name="parameters">The parameters given to <see cref="StepSparse"/>.</param>
     public void Flush(Span<float> parameters) => _sparse?.Flush(parameters, State);

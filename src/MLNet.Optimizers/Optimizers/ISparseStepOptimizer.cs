@@ -21,7 +21,8 @@ namespace MLNet.Optimizers;
 /// <para>Rules with coupled weight decay (λ·θ added to the gradient) change every coordinate at every step and cannot step
 /// lazily: <see cref="SupportsSparseSteps"/> is then false and <see cref="StepSparse"/> throws.</para>
 /// <para>A state used with <see cref="StepSparse"/> comes from <see cref="CreateSparseState"/> and is advanced only by
-/// <see cref="StepSparse"/>; call <see cref="Flush"/> before reading, evaluating or exporting the parameters.</para>
+/// <see cref="StepSparse"/>; call <see cref="Flush"/> before reading, evaluating or exporting the parameters, or
+/// <see cref="CatchUp"/> before reading some of them (momentum drift and AdamW's decay move skipped coordinates).</para>
 /// </remarks>
 public interface ISparseStepOptimizer
 {
@@ -42,6 +43,16 @@ public interface ISparseStepOptimizer
     /// <exception cref="NotSupportedException">This configuration has coupled weight decay (see <see cref="SupportsSparseSteps"/>).</exception>
     void StepSparse(Span<float> parameters, ReadOnlySpan<int> indices, ReadOnlySpan<float> gradientValues, OptimizerState state,
         double learningRate);
+
+    /// <summary>
+    /// Brings <paramref name="indices"/> up to the current step without taking a step, so their values can be read (e.g. by
+    /// the forward pass of the next batch, before <see cref="StepSparse"/> touches them); other coordinates stay lazy.
+    /// O(indices). Does nothing for rules whose skipped steps leave coordinates unchanged.
+    /// </summary>
+    /// <param name="parameters">The parameters given to <see cref="StepSparse"/>.</param>
+    /// <param name="indices">The coordinates to bring up to date, strictly increasing, each in [0, parameters.Length).</param>
+    /// <param name="state">The run's state.</param>
+    void CatchUp(Span<float> parameters, ReadOnlySpan<int> indices, OptimizerState state);
 
     /// <summary>Brings every coordinate up to the current step, so the parameters can be read, evaluated or exported.
     /// O(parameters); idempotent.</summary>

@@ -81,6 +81,28 @@ public sealed partial class Sgd : ISparseStepOptimizer
     }
 
     /// <inheritdoc />
+    public void CatchUp(Span<float> parameters, ReadOnlySpan<int> indices, OptimizerState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.EnsureMatches(Name, parameters.Length);
+        SparseSteps.CheckIndices(parameters.Length, indices);
+        if (_momentum == 0)
+        {
+            return;
+        }
+
+        Span<float> buffer = state.Vector(MomentumBufferKey);
+        Span<int> lastSteps = SparseSteps.LastSteps(state);
+        float learningRate = (float)state.Scalar(SparseSteps.LazyLearningRateKey);
+        int now = (int)state.Step;
+        foreach (int i in indices)
+        {
+            CatchUp(ref parameters[i], ref buffer[i], now - lastSteps[i], learningRate);
+            lastSteps[i] = now;
+        }
+    }
+
+    /// <inheritdoc />
     public void Flush(Span<float> parameters, OptimizerState state)
     {
         ArgumentNullException.ThrowIfNull(state);

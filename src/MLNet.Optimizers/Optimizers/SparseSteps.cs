@@ -73,13 +73,19 @@ internal static class SparseSteps
                 $"gradientValues has {gradientValues.Length} elements but indices has {indices.Length}; they must be equal.", nameof(gradientValues));
         }
 
+        CheckIndices(parameters.Length, indices);
+    }
+
+    /// <summary>Throws unless <paramref name="indices"/> are strictly increasing and in [0, <paramref name="length"/>).</summary>
+    internal static void CheckIndices(int length, ReadOnlySpan<int> indices)
+    {
         int previous = -1;
         foreach (int index in indices)
         {
-            if (index <= previous || index >= parameters.Length)
+            if (index <= previous || index >= length)
             {
                 throw new ArgumentException(
-                    $"indices must be strictly increasing and in [0, {parameters.Length}); got {index} after {previous}.", nameof(indices));
+                    $"indices must be strictly increasing and in [0, {length}); got {index} after {previous}.", nameof(indices));
             }
 
             previous = index;
@@ -91,9 +97,9 @@ internal static class SparseSteps
         new($"{rule} cannot take lazy sparse steps: {reason}");
 
     /// <summary>
-    /// True when a lazy rule moves coordinates during the steps that skip them (SGD momentum drift, AdamW decay). A caller
-    /// that reads parameters between steps (a training loop's forward pass) would then read stale values at coordinates
-    /// not yet caught up, so such a loop must use dense steps (or flush first).
+    /// True when a lazy rule moves coordinates during the steps that skip them (SGD momentum drift, AdamW decay), so a
+    /// caller that reads some parameters between steps (a forward pass) must first <see cref="ISparseStepOptimizer.CatchUp"/>
+    /// them; for other rules that is a no-op and can be skipped.
     /// </summary>
     internal static bool MovesSkippedCoordinates(ISparseStepOptimizer rule) => rule switch
     {

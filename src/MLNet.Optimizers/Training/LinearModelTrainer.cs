@@ -24,12 +24,14 @@ namespace MLNet.Optimizers.Training;
 /// gradient clipping do not apply and are ignored. There is no separate budget of objective evaluations (PyTorch's
 /// <c>max_eval</c>, default 1.25·max_iter), so that NumberOfEpochs iterations can run; each line search is bounded anyway.
 /// L1 is rejected: its kink at 0 needs OWL-QN, which is not implemented.</para>
-/// <para><b>Sparse data</b> with mini-batches, an <see cref="ISparseStepOptimizer"/> whose lazy steps leave skipped
-/// coordinates unchanged (Sgd without momentum, Adagrad, Adam, AdamW, all without weight decay), and no L2, L1 or
-/// clipping: each batch computes its gradient at the touched coordinates only and takes a lazy sparse step, so a batch
-/// costs O(non-zeros) whatever the dimension; the coordinates are brought up to date (<see cref="GradientStepper.Flush"/>)
-/// at the end of every epoch, before validation. Plain SGD and Adagrad give the same parameters as dense steps (batches of
-/// up to 1,024 rows); Adam/AdamW moments follow PyTorch's SparseAdam.</para>
+/// <para><b>Sparse data</b> with mini-batches, an <see cref="ISparseStepOptimizer"/> that supports lazy steps (Sgd, Adagrad
+/// and Adam without coupled weight decay; AdamW), and no L2, L1 or clipping: each batch computes its gradient at the
+/// touched coordinates only and takes a lazy sparse step, so a batch costs O(non-zeros) whatever the dimension. Rules whose
+/// skipped steps still move coordinates (momentum drift, AdamW's decay) first bring the batch's coordinates up to date
+/// (<see cref="GradientStepper.CatchUp"/>), since the forward pass reads them; every coordinate is brought up to date
+/// (<see cref="GradientStepper.Flush"/>) at the end of every epoch, before validation. Plain SGD and Adagrad give the same
+/// parameters as dense steps (batches of up to 1,024 rows), momentum the same up to rounding; Adam/AdamW moments follow
+/// PyTorch's SparseAdam.</para>
 /// <para><b>Validation and early stopping</b> use the optimizer's evaluation point (<see cref="FirstOrderOptimizer.WriteEvaluationPoint"/>;
 /// schedule-free rules: x), never the training point. A validation set passed to <see cref="Train"/> takes precedence over
 /// <see cref="TrainingOptions.ValidationFraction"/>.</para>
@@ -125,6 +127,7 @@ public sealed class LinearModelTrainer
         var stepper = new GradientStepper(optimizer, layout.ParameterCount, options.LearningRateSchedule, _clipping, sparseSteps: lazy);
         var gradient = lazy ? [] : new float[layout.ParameterCount];
         var sparseGradient = lazy ? new SparseGradient(layout.ParameterCount) : null;
+        bool catchUpBeforeReading = lazy && SparseSteps.MovesSkippedCoordinates((ISparseStepOptimizer)optimizer);
         var evaluation = new float[layout.ParameterCount];
         var order = (int[])train.AllRows.Clone();
         int rowCount = order.Length;
@@ -146,9 +149,23 @@ public sealed class LinearModelTrainer
                 options.CancellationToken.ThrowIfCancellationRequested();
                 var rows = order.AsSpan(start, Math.Min(batchSize, rowCount - start));
                 double batchWeight;
-                double loss = sparseGradient is null
-                    ? _objective.Evaluate(train, rows, parameters, gradient, withGradient: true, out batchWeight)
-                    : _objective.EvaluateSparse(train, rows, parameters, sparseGradient, out batchWeight);
+                double loss;
+                if (sparseGradient is null)
+                {
+                    loss = _objective.Evaluate(train, rows, parameters, gradient, withGradient: true, out batchWeight);
+                }
+                else if (catchUpBeforeReading)
+                {
+                    // The forward pass reads exactly the coordinates the step will touch: bring their momentum drift or
+                    // decay up to date first, as dense steps would have.
+                    _objective.CollectTouched(train, rows, sparseGradient);
+                    stepper.CatchUp(parameters, sparseGradient.Indices);
+                    loss = _objective.EvaluateSparse(train, rows, parameters, sparseGradient, out batchWeight, touchedCollected: true);
+                }
+                else
+                {
+                    loss = _objective.EvaluateSparse(train, rows, parameters, sparseGradient, out batchWeight);
+                }
                 if (!double.IsFinite(loss))
                 {
                     throw Diverged(epoch, "the training loss", learningRate);
@@ -275,12 +292,11 @@ public sealed class LinearModelTrainer
 
     /// <summary>
     /// True when each mini-batch can cost O(non-zeros) instead of O(parameters): sparse rows, an optimizer that takes lazy
-    /// sparse steps and leaves skipped coordinates where they are (the forward pass reads them before they are caught up),
-    /// mini-batches, and nothing that needs the whole gradient or every weight each step (L2, L1, clipping).
+    /// sparse steps, mini-batches, and nothing that needs the whole gradient or every weight each step (L2, L1, clipping).
     /// </summary>
     private bool UsesLazySparseSteps(FirstOrderOptimizer optimizer, TrainingData train) =>
         LazySparseSteps && train.IsSparse && _options.BatchSize > 0
-        && optimizer is ISparseStepOptimizer { SupportsSparseSteps: true } sparse && !SparseSteps.MovesSkippedCoordinates(sparse)
+        && optimizer is ISparseStepOptimizer { SupportsSparseSteps: true }
         && _options.L2Regularization == 0 && _options.L1Regularization == 0 && _clipping is null;
 
     private void AddL2Gradient(LinearModelLayout layout, ReadOnlySpan<float> parameters, Span<float> gradient)

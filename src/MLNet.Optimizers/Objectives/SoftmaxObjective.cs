@@ -1,0 +1,55 @@
+namespace MLNet.Optimizers.Objectives;
+
+/// <summary>
+/// Multiclass cross-entropy on K scores per row (multinomial logistic regression), labels y ∈ {0, …, K−1}:
+/// <c>ℓ(s, y) = −log softmax(s)[y] = logsumexp(s) − s_y</c>.
+/// </summary>
+/// <remarks>
+/// logsumexp is computed as <c>m + log Σₖ exp(sₖ − m)</c> with <c>m = maxₖ sₖ</c>, in double, so it never overflows;
+/// <c>∂ℓ/∂sₖ = softmax(s)ₖ − [k = y]</c>. The same loss as PyTorch's <c>CrossEntropyLoss</c> and ML.NET's maximum-entropy trainer.
+/// </remarks>
+public sealed class SoftmaxObjective : LinearObjective
+{
+    private readonly int _classCount;
+
+    /// <summary>Creates the objective for <paramref name="classCount"/> classes.</summary>
+    /// <param name="classCount">K, at least 2.</param>
+    public SoftmaxObjective(int classCount) => _classCount = Check.AtLeast(classCount, 2);
+
+    /// <inheritdoc />
+    public override int OutputCount => _classCount;
+
+    /// <inheritdoc />
+    protected override string LabelRequirement => $"a class index 0, 1, …, {_classCount - 1}";
+
+    /// <inheritdoc />
+    protected override bool IsValidLabel(float label) => label >= 0 && label < _classCount && label == MathF.Floor(label);
+
+    /// <inheritdoc />
+    protected override double RowLoss(Span<float> scores, float label, bool writeScoreGradient)
+    {
+        int y = (int)label;
+        double max = double.NegativeInfinity;
+        foreach (float s in scores)
+        {
+            max = Math.Max(max, s);
+        }
+
+        double sum = 0;
+        foreach (float s in scores)
+        {
+            sum += Math.Exp(s - max);
+        }
+
+        double loss = max + Math.Log(sum) - scores[y];
+        if (writeScoreGradient)
+        {
+            for (int k = 0; k < scores.Length; k++)
+            {
+                scores[k] = (float)((Math.Exp(scores[k] - max) / sum) - (k == y ? 1 : 0));
+            }
+        }
+
+        return loss;
+    }
+}

@@ -1,0 +1,31 @@
+namespace MLNet.Optimizers.Objectives;
+
+/// <summary>Squared error on one score s per row (linear regression), any finite label y: <c>ℓ(s, y) = ½·(s − y)²</c>.</summary>
+/// <remarks>
+/// The ½ makes <c>∂ℓ/∂s = s − y</c>. PyTorch's <c>MSELoss</c> has no ½, so its loss is twice ours and its gradient twice
+/// ours; the minimiser is the same, and an optimizer step on <c>MSELoss</c> equals ours at twice the learning rate (for
+/// plain SGD).
+/// </remarks>
+public sealed class SquaredObjective : LinearObjective
+{
+    /// <inheritdoc />
+    public override int OutputCount => 1;
+
+    /// <inheritdoc />
+    protected override string LabelRequirement => "a finite value";
+
+    /// <inheritdoc />
+    protected override bool IsValidLabel(float label) => float.IsFinite(label);
+
+    /// <inheritdoc />
+    protected override double RowLoss(Span<float> scores, float label, bool writeScoreGradient)
+    {
+        double residual = (double)scores[0] - label;
+        if (writeScoreGradient)
+        {
+            scores[0] = (float)residual;
+        }
+
+        return 0.5 * residual * residual;
+    }
+}

@@ -1,0 +1,13 @@
+namespace MLNet.Optimizers.Training;
+
+/// <summary>What happened in one epoch.</summary>
+/// <param name="Epoch">The epoch number, from 1.</param>
+/// <param name="Steps">Optimizer steps taken so far in the run (first-order: mini-batches; L-BFGS: iterations).</param>
+/// <param name="TrainingLoss">
+/// The weighted mean data loss (no penalty) over the epoch's batches, each taken at the point where its gradient was
+/// computed; with full batch this is the loss before the epoch's step.
+/// </param>
+/// <param name="ValidationLoss">The weighted mean data loss on the validation set at the evaluation point after the epoch, if there is one.</param>
+/// <param name="LearningRate">The learning rate of the epoch's last step.</param>
+/// <param name="Elapsed">The wall-clock time of the epoch, validation included.</param>
+public sealed record EpochReport(int Epoch, long Steps, double TrainingLoss, double? ValidationLoss, double LearningRate, TimeSpan Elapsed);

@@ -1,0 +1,301 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Numerics.Tensors;
+using MLNet.Optimizers.Objectives;
+
+namespace MLNet.Optimizers.Training;
+
+/// <summary>
+/// Trains a linear model by minimising <c>objective + (L2/2)·‖W‖² + L1·‖W‖₁</c> (biases not penalised) with the configured
+/// optimizer, epoch by epoch.
+/// </summary>
+/// <remarks>
+/// <para><b>First-order optimizers</b>, per epoch: shuffle the row order (Fisher–Yates with <c>System.Random(Seed)</c>, one
+/// generator for the run) when <see cref="TrainingOptions.Shuffle"/> and mini-batching; then for each mini-batch: gradient of
+/// the weighted mean loss at the current point, plus L2·W; clip to <see cref="TrainingOptions.GradientClipNorm"/>; take the
+/// learning rate from the schedule; one optimizer step; then the L1 proximal step
+/// <c>w ← sign(w)·max(|w| − lr·L1, 0)</c> on the weights.</para>
+/// <para><b>Validation and early stopping</b> use the optimizer's evaluation point (<see cref="FirstOrderOptimizer.WriteEvaluationPoint"/>;
+/// schedule-free rules: x), never the training point.</para>
+/// <para><b>Determinism.</b> The same data, options, seed and initial parameters give bit-identical parameters on one
+/// machine: the objective reduces in a fixed order and the loop draws random numbers only from the seeded generator.</para>
+/// <para>The trainer is reusable; one <see cref="Train"/> call at a time.</para>
+/// </remarks>
+public sealed class LinearModelTrainer
+{
+    private readonly LinearObjective _objective;
+    private readonly TrainingOptions _options;
+
+    /// <summary>Creates a trainer; the options are checked here and copied.</summary>
+    /// <param name="objective">The data term (logistic, softmax, squared, …).</param>
+    /// <param name="options">The settings; later changes to this object have no effect on the trainer.</param>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
+    public LinearModelTrainer(LinearObjective objective, TrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(objective);
+        ArgumentNullException.ThrowIfNull(options);
+        _objective = objective;
+        _options = options.Clone();
+        Validate(_options);
+    }
+
+    /// <summary>The data term being minimised.</summary>
+    public LinearObjective Objective => _objective;
+
+    /// <summary>
+    /// Trains on <paramref name="train"/>, optionally validating on <paramref name="validation"/> (or on a
+    /// <see cref="TrainingOptions.ValidationFraction"/> split), starting from zero or from <paramref name="initialParameters"/>.
+    /// </summary>
+    /// <param name="train">The training data; at least one row with positive weight.</param>
+    /// <param name="validation">Validation data with the same features, or null.</param>
+    /// <param name="initialParameters">Warm start (the optimizer state still starts fresh); empty for all zeros.</param>
+    /// <returns>The parameters, the per-epoch history and the early-stopping outcome.</returns>
+    /// <exception cref="InvalidOperationException">The run diverged (a non-finite loss or parameter); the message names the epoch.</exception>
+    /// <exception cref="OperationCanceledException">The options' cancellation token was cancelled.</exception>
+    public TrainingResult Train(TrainingData train, TrainingData? validation = null, ReadOnlySpan<float> initialParameters = default)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        var layout = _objective.LayoutFor(train);
+        if (validation is not null && validation.FeatureCount != train.FeatureCount)
+        {
+            throw new ArgumentException(
+                $"validation has {validation.FeatureCount} features but train has {train.FeatureCount}; they must be equal.", nameof(validation));
+        }
+
+        var parameters = new float[layout.ParameterCount];
+        if (!initialParameters.IsEmpty)
+        {
+            layout.EnsureLength(initialParameters, nameof(initialParameters));
+            if (!TensorPrimitives.IsFiniteAll(initialParameters))
+            {
+                throw new ArgumentException("initialParameters contains a NaN or infinite value.", nameof(initialParameters));
+            }
+
+            initialParameters.CopyTo(parameters);
+        }
+
+        var random = new Random(_options.Seed);
+        if (validation is null && _options.ValidationFraction is double fraction)
+        {
+            (train, validation) = Split(train, fraction, random);
+        }
+
+        if (!(train.TotalWeight > 0))
+        {
+            throw new ArgumentException(
+                $"train has {train.RowCount} rows whose weights sum to {train.TotalWeight}; at least one row with a positive weight is needed.",
+                nameof(train));
+        }
+
+        return _options.Optimizer switch
+        {
+            FirstOrderOptimizer firstOrder => TrainFirstOrder(firstOrder, layout, train, validation, parameters, random),
+            var other => throw new NotSupportedException($"{other!.Name} is not supported yet by {nameof(LinearModelTrainer)}."),
+        };
+    }
+
+    private TrainingResult TrainFirstOrder(FirstOrderOptimizer optimizer, LinearModelLayout layout, TrainingData train,
+        TrainingData? validation, float[] parameters, Random random)
+    {
+        var options = _options;
+        var state = optimizer.CreateState(layout.ParameterCount);
+        var gradient = new float[layout.ParameterCount];
+        var evaluation = new float[layout.ParameterCount];
+        var order = (int[])train.AllRows.Clone();
+        int rowCount = order.Length;
+        int batchSize = options.BatchSize == 0 ? rowCount : Math.Min(options.BatchSize, rowCount);
+        var monitor = new EarlyStoppingMonitor(options, keepBest: options.KeepBestModel && validation is not null, layout.ParameterCount);
+        var history = new List<EpochReport>(options.NumberOfEpochs);
+        double learningRate = optimizer.LearningRate;
+        for (int epoch = 1; epoch <= options.NumberOfEpochs; epoch++)
+        {
+            long started = Stopwatch.GetTimestamp();
+            if (options.Shuffle && batchSize < rowCount)
+            {
+                random.Shuffle(order);
+            }
+
+            double lossSum = 0, weightSum = 0;
+            for (int start = 0; start < rowCount; start += batchSize)
+            {
+                options.CancellationToken.ThrowIfCancellationRequested();
+                var rows = order.AsSpan(start, Math.Min(batchSize, rowCount - start));
+                double loss = _objective.Evaluate(train, rows, parameters, gradient, withGradient: true, out double batchWeight);
+                if (!double.IsFinite(loss))
+                {
+                    throw Diverged(epoch, "the training loss", learningRate);
+                }
+
+                lossSum += loss * batchWeight;
+                weightSum += batchWeight;
+                AddL2Gradient(layout, parameters, gradient);
+                ClipGradient(gradient);
+                learningRate = options.LearningRateSchedule?.LearningRateAt(state.Step, optimizer.LearningRate) ?? optimizer.LearningRate;
+                optimizer.Step(parameters, gradient, state, learningRate);
+                ApplyL1Proximal(layout, parameters, learningRate);
+            }
+
+            optimizer.WriteEvaluationPoint(parameters, state, evaluation);
+            if (!TensorPrimitives.IsFiniteAll(parameters) || !TensorPrimitives.IsFiniteAll(evaluation))
+            {
+                throw Diverged(epoch, "a parameter", learningRate);
+            }
+
+            double trainingLoss = weightSum > 0 ? lossSum / weightSum : 0;
+            double? validationLoss = validation is null ? null : _objective.Loss(validation, evaluation);
+            if (validationLoss is double v && !double.IsFinite(v))
+            {
+                throw Diverged(epoch, "the validation loss", learningRate);
+            }
+
+            bool stop = monitor.Observe(epoch, validationLoss ?? trainingLoss, evaluation);
+            var report = new EpochReport(epoch, state.Step, trainingLoss, validationLoss, learningRate, Stopwatch.GetElapsedTime(started));
+            history.Add(report);
+            Report(report);
+            if (stop)
+            {
+                return new TrainingResult(layout, monitor.BestParameters ?? evaluation, history, stoppedEarly: true, monitor.BestEpoch);
+            }
+        }
+
+        return new TrainingResult(layout, monitor.BestParameters ?? evaluation, history, stoppedEarly: false, monitor.BestEpoch);
+    }
+
+    private void AddL2Gradient(LinearModelLayout layout, ReadOnlySpan<float> parameters, Span<float> gradient)
+    {
+        if (_options.L2Regularization != 0)
+        {
+            var g = layout.Weights(gradient);
+            TensorPrimitives.MultiplyAdd(layout.Weights(parameters), (float)_options.L2Regularization, g, g);
+        }
+    }
+
+    private void ClipGradient(Span<float> gradient)
+    {
+        if (_options.GradientClipNorm is not double maxNorm)
+        {
+            return;
+        }
+
+        // PyTorch's clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that factor is below 1; norm summed in double.
+        double sumOfSquares = 0;
+        foreach (float g in gradient)
+        {
+            sumOfSquares += (double)g * g;
+        }
+
+        double factor = maxNorm / (Math.Sqrt(sumOfSquares) + 1e-6);
+        if (factor < 1)
+        {
+            TensorPrimitives.Multiply(gradient, (float)factor, gradient);
+        }
+    }
+
+    private void ApplyL1Proximal(LinearModelLayout layout, Span<float> parameters, double learningRate)
+    {
+        if (_options.L1Regularization == 0)
+        {
+            return;
+        }
+
+        float threshold = (float)(learningRate * _options.L1Regularization);
+        foreach (ref float w in layout.Weights(parameters))
+        {
+            float shrunk = MathF.Abs(w) - threshold;
+            w = shrunk > 0 ? MathF.CopySign(shrunk, w) : 0f;
+        }
+    }
+
+    private void Report(EpochReport report)
+    {
+        if (_options.Log is { } log)
+        {
+            string validation = report.ValidationLoss is double v ? string.Create(CultureInfo.InvariantCulture, $", validation {v:F6}") : "";
+            log(string.Create(CultureInfo.InvariantCulture,
+                $"epoch {report.Epoch}/{_options.NumberOfEpochs}: loss {report.TrainingLoss:F6}{validation}, lr {report.LearningRate:G6}, {report.Elapsed.TotalMilliseconds:F0} ms"));
+        }
+
+        _options.OnEpochEnd?.Invoke(report);
+    }
+
+    private static InvalidOperationException Diverged(int epoch, string what, double learningRate) =>
+        new(string.Create(CultureInfo.InvariantCulture,
+            $"Training diverged in epoch {epoch}: {what} became NaN or infinite. Use a smaller learning rate (the last was {learningRate:G6}), normalise the features (e.g. to mean 0 and variance 1), or clip gradients with GradientClipNorm."));
+
+    private static (TrainingData Train, TrainingData Validation) Split(TrainingData data, double fraction, Random random)
+    {
+        int validationCount = (int)Math.Round(data.RowCount * fraction);
+        if (validationCount < 1 || validationCount >= data.RowCount)
+        {
+            throw new ArgumentException(
+                $"ValidationFraction = {fraction} of {data.RowCount} rows gives {validationCount} validation rows; both the training and the validation part need at least one row.",
+                nameof(TrainingOptions.ValidationFraction));
+        }
+
+        var rows = (int[])data.AllRows.Clone();
+        random.Shuffle(rows);
+        // Each part keeps the original row order, so a full-batch sum runs in the same order as on unsplit data.
+        Array.Sort(rows, 0, validationCount);
+        Array.Sort(rows, validationCount, rows.Length - validationCount);
+        return (data.Subset(rows.AsSpan(validationCount)), data.Subset(rows.AsSpan(0, validationCount)));
+    }
+
+    private static void Validate(TrainingOptions options)
+    {
+        if (options.Optimizer is null)
+        {
+            throw new ArgumentNullException(nameof(TrainingOptions.Optimizer),
+                "Optimizer must be set to a first-order optimizer (Sgd, Adam, …) or to Lbfgs.");
+        }
+
+        Check.AtLeast(options.NumberOfEpochs, 1, nameof(TrainingOptions.NumberOfEpochs));
+        Check.AtLeast(options.BatchSize, 0, nameof(TrainingOptions.BatchSize));
+        Check.NonNegative(options.L2Regularization, nameof(TrainingOptions.L2Regularization));
+        Check.NonNegative(options.L1Regularization, nameof(TrainingOptions.L1Regularization));
+        Check.NonNegative(options.EarlyStoppingTolerance, nameof(TrainingOptions.EarlyStoppingTolerance));
+        if (options.GradientClipNorm is double clip)
+        {
+            Check.Positive(clip, nameof(TrainingOptions.GradientClipNorm));
+        }
+
+        if (options.ValidationFraction is double fraction && !(fraction > 0 && fraction < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(TrainingOptions.ValidationFraction), fraction,
+                $"ValidationFraction must be in (0, 1); got {fraction}.");
+        }
+
+        if (options.EarlyStoppingPatience is int patience)
+        {
+            Check.AtLeast(patience, 1, nameof(TrainingOptions.EarlyStoppingPatience));
+        }
+    }
+
+    /// <summary>Tracks the best monitored loss, the epochs since it improved by more than the tolerance, and optionally the best parameters.</summary>
+    private sealed class EarlyStoppingMonitor(TrainingOptions options, bool keepBest, int parameterCount)
+    {
+        private double _best = double.PositiveInfinity;
+        private int _epochsWithoutImprovement;
+
+        public float[]? BestParameters { get; } = keepBest ? new float[parameterCount] : null;
+
+        public int BestEpoch { get; private set; }
+
+        /// <summary>Records an epoch; returns true when patience has run out.</summary>
+        public bool Observe(int epoch, double monitored, ReadOnlySpan<float> evaluationPoint)
+        {
+            if (monitored < _best - options.EarlyStoppingTolerance)
+            {
+                _best = monitored;
+                BestEpoch = epoch;
+                _epochsWithoutImprovement = 0;
+                evaluationPoint.CopyTo(BestParameters.AsSpan());
+            }
+            else
+            {
+                _epochsWithoutImprovement++;
+            }
+
+            return options.EarlyStoppingPatience is int patience && _epochsWithoutImprovement >= patience;
+        }
+    }
+}

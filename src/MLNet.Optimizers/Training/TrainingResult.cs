@@ -1,0 +1,34 @@
+using MLNet.Optimizers.Objectives;
+
+namespace MLNet.Optimizers.Training;
+
+/// <summary>The outcome of <see cref="LinearModelTrainer.Train"/>.</summary>
+public sealed class TrainingResult
+{
+    internal TrainingResult(LinearModelLayout layout, float[] parameters, IReadOnlyList<EpochReport> history, bool stoppedEarly, int bestEpoch)
+    {
+        Layout = layout;
+        Parameters = parameters;
+        History = history;
+        StoppedEarly = stoppedEarly;
+        BestEpoch = bestEpoch;
+    }
+
+    /// <summary>How <see cref="Parameters"/> is laid out (weights per output, then biases).</summary>
+    public LinearModelLayout Layout { get; }
+
+    /// <summary>
+    /// The trained parameters: the optimizer's evaluation point (schedule-free rules: x) after the last epoch, or after the
+    /// best epoch when <see cref="TrainingOptions.KeepBestModel"/> is set and there is a validation set.
+    /// </summary>
+    public float[] Parameters { get; }
+
+    /// <summary>One report per epoch run.</summary>
+    public IReadOnlyList<EpochReport> History { get; }
+
+    /// <summary>True when early stopping ended the run before <see cref="TrainingOptions.NumberOfEpochs"/>.</summary>
+    public bool StoppedEarly { get; }
+
+    /// <summary>The epoch (from 1) with the best monitored loss: validation loss when there is a validation set, else training loss.</summary>
+    public int BestEpoch { get; }
+}

@@ -1,0 +1,175 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using Microsoft.ML.Trainers;
+using MLNet.Optimizers.Objectives;
+using MLNet.Optimizers.Training;
+
+namespace MLNet.Optimizers.Trainers;
+
+/// <summary>
+/// What the three linear trainers share: option checks, reading the data once, running the ML.NET-free training loop, and the
+/// schema and <see cref="TrainerInfo"/> borrowed from the equivalent ML.NET trainer. Not meant to be derived from outside this library.
+/// </summary>
+/// <typeparam name="TTransformer">The ML.NET prediction transformer returned by <c>Fit</c>.</typeparam>
+/// <typeparam name="TModel">The ML.NET model parameters inside it.</typeparam>
+public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimator<TTransformer, TModel>
+    where TTransformer : class, IPredictionTransformer<TModel>
+    where TModel : class
+{
+    // Only ever asked for schemas and TrainerInfo: public APIs that give exact output columns with ML.NET's annotations.
+    private static readonly MLContext SchemaOracleContext = new(seed: 0);
+
+    private readonly IHostEnvironment _environment;
+    private readonly LinearTrainerOptions _options;
+    private readonly IEstimator<ITransformer> _schemaOracle;
+
+    private protected LinearTrainerBase(IHostEnvironment environment, LinearTrainerOptions options, string name)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        ArgumentNullException.ThrowIfNull(options);
+        CheckColumnName(options.LabelColumnName, nameof(options.LabelColumnName));
+        CheckColumnName(options.FeatureColumnName, nameof(options.FeatureColumnName));
+        if (options.ExampleWeightColumnName is { Length: 0 })
+        {
+            throw new ArgumentOutOfRangeException(nameof(options.ExampleWeightColumnName), options.ExampleWeightColumnName,
+                "ExampleWeightColumnName must be null (no weights) or a column name; got an empty string.");
+        }
+
+        if (options.Optimizer is null)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options.Optimizer), null,
+                "Optimizer must be an optimizer strategy such as new Lbfgs() or new Adam(); got null.");
+        }
+
+        _environment = environment;
+        _options = options;
+        Name = name;
+
+        // Builds the loop once now so that every hyperparameter is checked at construction, as ML.NET trainers do.
+        _ = new LinearModelTrainer(new SquaredObjective(), ToTrainingOptions(seed: 0, log: null));
+        (_schemaOracle, Info) = CreateSchemaOracle(SchemaOracleContext, options);
+    }
+
+    /// <summary>The trainer's name in log messages.</summary>
+    public string Name { get; }
+
+    /// <summary>As ML.NET's equivalent trainer: normalization is needed (gradient methods are scale-sensitive), caching is wanted
+    /// (the data is read once anyway), no calibration step.</summary>
+    public TrainerInfo Info { get; }
+
+    /// <summary>The output columns (exactly those of ML.NET's equivalent trainer, with their annotations); also checks that the
+    /// label, feature and weight columns exist with the right types.</summary>
+    /// <param name="inputSchema">The schema of the data given to <c>Fit</c>.</param>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema) => _schemaOracle.GetOutputSchema(inputSchema);
+
+    /// <summary>Trains on <paramref name="input"/> and returns ML.NET's own prediction transformer.</summary>
+    /// <param name="input">The training data.</param>
+    public TTransformer Fit(IDataView input) => FitCore(input, null, null);
+
+    /// <summary>Trains on <paramref name="trainData"/>, validating on <paramref name="validationData"/> after every epoch (for
+    /// <see cref="LinearTrainerOptions.EarlyStoppingPatience"/> and <see cref="LinearTrainerOptions.KeepBestModel"/>).</summary>
+    /// <param name="trainData">The training data.</param>
+    /// <param name="validationData">The validation data, with the same columns.</param>
+    public TTransformer Fit(IDataView trainData, IDataView validationData)
+    {
+        ArgumentNullException.ThrowIfNull(validationData);
+        return FitCore(trainData, validationData, null);
+    }
+
+    private protected string FeatureColumnName => _options.FeatureColumnName;
+
+    private protected string LabelColumnName => _options.LabelColumnName;
+
+    private protected abstract LabelKind LabelKind { get; }
+
+    private protected abstract LinearObjective CreateObjective(int classCount);
+
+    /// <summary>The equivalent ML.NET trainer on the same columns, and its <see cref="TrainerInfo"/>.</summary>
+    private protected abstract (IEstimator<ITransformer> Estimator, TrainerInfo Info) CreateSchemaOracle(MLContext context, LinearTrainerOptions options);
+
+    private protected abstract TTransformer CreateTransformer(IHostEnvironment environment, LinearModelLayout layout, float[] parameters,
+        ReadResult training, DataViewSchema trainSchema);
+
+    /// <summary>Reads, trains and wraps. A <paramref name="warmStart"/> uses the flat layout W[k·D + j], then the K biases.</summary>
+    private protected TTransformer FitCore(IDataView trainData, IDataView? validationData, WarmStart? warmStart)
+    {
+        ArgumentNullException.ThrowIfNull(trainData);
+        LinearTrainerOptions o = _options;
+        ReadResult training = TrainingDataReader.Read(trainData, LabelKind, o.LabelColumnName, o.FeatureColumnName, o.ExampleWeightColumnName, "training");
+        ReadResult? validation = validationData is null
+            ? null
+            : TrainingDataReader.Read(validationData, LabelKind, o.LabelColumnName, o.FeatureColumnName, o.ExampleWeightColumnName, "validation");
+        if (validation is not null)
+        {
+            if (validation.Data.FeatureCount != training.Data.FeatureCount || validation.ClassCount != training.ClassCount)
+            {
+                throw new ArgumentException(
+                    $"The validation data has {validation.Data.FeatureCount} features and {validation.ClassCount} label values; " +
+                    $"the training data has {training.Data.FeatureCount} and {training.ClassCount}. They must match.", nameof(validationData));
+            }
+        }
+
+        LinearObjective objective = CreateObjective(training.ClassCount);
+        var layout = new LinearModelLayout(objective.OutputCount, training.Data.FeatureCount);
+        if (warmStart is { } start && (start.OutputCount != layout.OutputCount || start.FeatureCount != layout.FeatureCount))
+        {
+            throw new ArgumentException(
+                $"The warm-start model has {start.OutputCount} output(s) over {start.FeatureCount} features; the training data needs " +
+                $"{layout.OutputCount} over {layout.FeatureCount}.", "modelParameters");
+        }
+
+        int seed = o.Seed ?? _environment.Register(Name).Rand.Next();
+        using IChannel channel = _environment.Start(Name);
+        channel.Info(MessageSensitivity.None,
+            $"{Name}: {training.Data.RowCount} rows, {layout.ParameterCount} parameters, " +
+            $"{(o.BatchSize == 0 ? "full batch" : $"batch {o.BatchSize}")}, {o.Optimizer}");
+        var trainer = new LinearModelTrainer(objective, ToTrainingOptions(seed, line => channel.Info(MessageSensitivity.None, line)));
+        TrainingResult result = trainer.Train(training.Data, validation?.Data, warmStart is { } w ? w.Parameters : default);
+        return CreateTransformer(_environment, result.Layout, result.Parameters, training, trainData.Schema);
+    }
+
+    /// <summary>Parameters taken from an existing ML.NET model, in the flat layout.</summary>
+    private protected readonly record struct WarmStart(int OutputCount, int FeatureCount, float[] Parameters);
+
+    private TrainingOptions ToTrainingOptions(int seed, Action<string>? log) => new()
+    {
+        Optimizer = _options.Optimizer,
+        BatchSize = _options.BatchSize,
+        NumberOfEpochs = _options.NumberOfEpochs,
+        Shuffle = _options.Shuffle,
+        Seed = seed,
+        L2Regularization = _options.L2Regularization,
+        L1Regularization = _options.L1Regularization,
+        LearningRateSchedule = _options.LearningRateSchedule,
+        GradientClipNorm = _options.GradientClipNorm,
+        ValidationFraction = _options.ValidationFraction,
+        EarlyStoppingPatience = _options.EarlyStoppingPatience,
+        EarlyStoppingTolerance = _options.EarlyStoppingTolerance,
+        KeepBestModel = _options.KeepBestModel,
+        OnEpochEnd = _options.OnEpochEnd,
+        Log = log,
+        CancellationToken = _options.CancellationToken,
+    };
+
+    private static void CheckColumnName(string? value, string name)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must name a column; got {(value is null ? "null" : "an empty string")}.");
+        }
+    }
+
+    /// <summary>The weights of output k as one row of length D, and the K biases, split from the flat parameter vector.</summary>
+    private protected static (float[][] WeightRows, float[] Biases) Split(LinearModelLayout layout, float[] parameters)
+    {
+        int d = layout.FeatureCount, k = layout.OutputCount;
+        var rows = new float[k][];
+        for (int output = 0; output < k; output++)
+        {
+            rows[output] = parameters.AsSpan(output * d, d).ToArray();
+        }
+
+        return (rows, parameters.AsSpan(k * d, k).ToArray());
+    }
+}

@@ -27,6 +27,13 @@ internal static class Check
             ? value
             : throw new ArgumentOutOfRangeException(name, value, $"{name} must be in [{min}, {max}{(maxExclusive ? ")" : "]")}; got {value}.");
 
+    /// <summary>Returns <paramref name="value"/> when it is strictly between <paramref name="min"/> and <paramref name="max"/>.</summary>
+    internal static double InOpenRange(double value, double min, double max,
+        [CallerArgumentExpression(nameof(value))] string name = "") =>
+        value > min && value < max
+            ? value
+            : throw new ArgumentOutOfRangeException(name, value, $"{name} must be in ({min}, {max}); got {value}.");
+
     /// <summary>Returns <paramref name="value"/> when it is at least <paramref name="min"/>.</summary>
     internal static int AtLeast(int value, int min, [CallerArgumentExpression(nameof(value))] string name = "") =>
         value >= min

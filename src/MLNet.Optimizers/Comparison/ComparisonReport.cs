@@ -211,7 +211,7 @@ public static class ComparisonReport
         $"{result.Task}, {result.Leaderboard.Count} candidates, {result.NumberOfFolds}-fold cross-validation, seed {result.Seed}, " +
         $"successive halving over {string.Join("/", result.RungEpochs)} epochs, ranked by {ComparisonMetrics.ShortName(result.PrimaryMetric)}; " +
         $"{result.Elapsed.TotalSeconds:0.0} s of a {result.TimeBudget.TotalSeconds:0.#} s budget" +
-        (result.BudgetExhausted ? " (budget exhausted: some candidates kept an earlier rung's result)." : "."));
+        $"{(result.BudgetExhausted ? " (budget exhausted: some candidates kept an earlier rung's result)." : ".")}");
 
     private static string[] Header(ComparisonResult result) =>
     [

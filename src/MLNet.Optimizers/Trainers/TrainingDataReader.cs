@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNet.Optimizers.Objectives;
 using MLNet.Optimizers.Training;
 
 namespace MLNet.Optimizers.Trainers;

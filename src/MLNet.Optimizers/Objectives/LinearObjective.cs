@@ -8,11 +8,13 @@ namespace MLNet.Optimizers.Objectives;
 /// parameter vector (see <see cref="LinearModelLayout"/>). Penalties (L2, L1) are not part of it; the training loop adds them.
 /// </summary>
 /// <remarks>
+/// <para><b>Precision.</b> Everything runs in double: the parameters are widened once per call, each feature row as it is
+/// read; scores, losses and gradient sums are double (SIMD via <c>TensorPrimitives</c>). Only the final mean gradient is
+/// rounded to float.</para>
 /// <para><b>Determinism.</b> Rows are cut into fixed blocks of 1,024 (a constant, independent of the thread count). Each block
-/// writes its own preallocated partial gradient; blocks may run in parallel, and their partials are then added in block order
-/// in double. The result therefore never depends on thread timing: the same inputs give bit-identical outputs on one
-/// machine. (Within a block the gradient is accumulated in float with SIMD, like <c>TensorPrimitives.Dot</c>, whose exact
-/// results can differ across architectures; losses and block totals are accumulated in double.)</para>
+/// writes its own preallocated partial gradient; blocks may run in parallel, and their partials are then added in block order.
+/// The result therefore never depends on thread timing: the same inputs give bit-identical outputs on one machine. (As
+/// <c>TensorPrimitives.Dot</c> documents, exact results can differ across architectures, whose vector widths differ.)</para>
 /// <para><b>Sparse data</b> (CSR) touch only the stored non-zeros.</para>
 /// <para><b>Allocation and threads.</b> Work buffers are cached in the instance and reused, so steady-state calls allocate
 /// nothing beyond what <see cref="Parallel"/> needs for multi-block calls. One call at a time is the intended use (one
@@ -101,14 +103,14 @@ public abstract class LinearObjective
     protected abstract string LabelRequirement { get; }
 
     /// <summary>
-    /// The loss of one row given its K scores, computed in double. When <paramref name="writeScoreGradient"/> is true, the
+    /// The loss of one row given its K scores. When <paramref name="writeScoreGradient"/> is true, the
     /// derivative of that loss with respect to each score replaces the score in <paramref name="scores"/>.
     /// </summary>
     /// <param name="scores">The row's K scores; overwritten by ∂ℓ/∂s when <paramref name="writeScoreGradient"/>.</param>
     /// <param name="label">The row's label (valid per <see cref="IsValidLabel"/>).</param>
     /// <param name="writeScoreGradient">Whether to write ∂ℓ/∂s.</param>
     /// <returns>ℓ(s, y).</returns>
-    protected abstract double RowLoss(Span<float> scores, float label, bool writeScoreGradient);
+    protected abstract double RowLoss(Span<double> scores, float label, bool writeScoreGradient);
 
     /// <summary>The shared evaluation: blocks, optional parallelism, fixed-order reduction; also returns Σ wᵢ over the rows.</summary>
     internal double Evaluate(TrainingData data, ReadOnlySpan<int> rows, ReadOnlySpan<float> parameters, Span<float> gradient,
@@ -127,7 +129,7 @@ public abstract class LinearObjective
         var workspace = Interlocked.Exchange(ref _idleWorkspace, null) ?? new Workspace(this);
         try
         {
-            workspace.Prepare(layout.ParameterCount, OutputCount, parallel ? Math.Min(blockCount, BlocksPerWave) : 1);
+            workspace.Prepare(layout, parallel ? Math.Min(blockCount, BlocksPerWave) : 1, parameters);
             var sums = new Sums(withGradient ? workspace.GradientTotal : default);
             if (!parallel)
             {
@@ -135,13 +137,14 @@ public abstract class LinearObjective
                 for (int b = 0; b < blockCount; b++)
                 {
                     int start = b * RowsPerBlock;
-                    ProcessBlock(data, rows.Slice(start, Math.Min(RowsPerBlock, rows.Length - start)), parameters, block, withGradient);
+                    var blockRows = rows.Slice(start, Math.Min(RowsPerBlock, rows.Length - start));
+                    ProcessBlock(data, blockRows, workspace.Parameters, block, withGradient);
                     sums.Add(block, withGradient);
                 }
             }
             else
             {
-                workspace.BeginParallel(data, rows, parameters, withGradient);
+                workspace.BeginParallel(data, rows, withGradient);
                 for (int waveStart = 0; waveStart < blockCount; waveStart += BlocksPerWave)
                 {
                     int count = Math.Min(BlocksPerWave, blockCount - waveStart);
@@ -186,11 +189,12 @@ public abstract class LinearObjective
     }
 
     /// <summary>Loss, weight and (optionally) gradient partials of one block of rows, written into <paramref name="block"/>.</summary>
-    private void ProcessBlock(TrainingData data, ReadOnlySpan<int> rows, ReadOnlySpan<float> parameters, BlockPartial block, bool withGradient)
+    private void ProcessBlock(TrainingData data, ReadOnlySpan<int> rows, ReadOnlySpan<double> parameters, BlockPartial block, bool withGradient)
     {
         int outputs = OutputCount, features = data.FeatureCount, weightCount = outputs * features;
-        Span<float> scores = block.Scores;
-        Span<float> partial = block.Gradient;
+        Span<double> scores = block.Scores;
+        Span<double> partial = block.Gradient;
+        Span<double> x = block.Row;
         if (withGradient)
         {
             partial.Clear();
@@ -202,7 +206,7 @@ public abstract class LinearObjective
         double loss = 0, weight = 0;
         foreach (int row in rows)
         {
-            float w = data.WeightOf(row);
+            double w = data.WeightOf(row);
             if (w == 0)
             {
                 continue;
@@ -210,7 +214,7 @@ public abstract class LinearObjective
 
             if (dense is not null)
             {
-                var x = dense.AsSpan(row * features, features);
+                TensorPrimitives.ConvertChecked<float, double>(dense.AsSpan(row * features, features), x);
                 for (int k = 0; k < outputs; k++)
                 {
                     scores[k] = TensorPrimitives.Dot(x, parameters.Slice(k * features, features)) + biases[k];
@@ -222,7 +226,7 @@ public abstract class LinearObjective
                 {
                     for (int k = 0; k < outputs; k++)
                     {
-                        float c = w * scores[k];
+                        double c = w * scores[k];
                         var g = partial.Slice(k * features, features);
                         TensorPrimitives.MultiplyAdd(x, c, g, g);
                         partial[weightCount + k] += c;
@@ -237,13 +241,13 @@ public abstract class LinearObjective
                 for (int k = 0; k < outputs; k++)
                 {
                     var wk = parameters.Slice(k * features, features);
-                    double s = biases[k];
+                    double s = 0;
                     for (int p = 0; p < indices.Length; p++)
                     {
-                        s += (double)values[p] * wk[indices[p]];
+                        s += values[p] * wk[indices[p]];
                     }
 
-                    scores[k] = (float)s;
+                    scores[k] = s + biases[k];
                 }
 
                 loss += w * RowLoss(scores, labels[row], withGradient);
@@ -252,7 +256,7 @@ public abstract class LinearObjective
                 {
                     for (int k = 0; k < outputs; k++)
                     {
-                        float c = w * scores[k];
+                        double c = w * scores[k];
                         var g = partial.Slice(k * features, features);
                         for (int p = 0; p < indices.Length; p++)
                         {
@@ -291,24 +295,25 @@ public abstract class LinearObjective
     }
 
     /// <summary>One block's partial results and scratch.</summary>
-    private sealed class BlockPartial(int parameterCount, int outputCount)
+    private sealed class BlockPartial(int parameterCount, int outputCount, int featureCount)
     {
-        public readonly float[] Gradient = new float[parameterCount];
-        public readonly float[] Scores = new float[outputCount];
+        public readonly double[] Gradient = new double[parameterCount];
+        public readonly double[] Scores = new double[outputCount];
+        public readonly double[] Row = new double[featureCount];
         public double Loss;
         public double Weight;
     }
 
     /// <summary>
-    /// The reusable buffers of one evaluation. Parallel blocks cannot capture spans, so a parallel call copies its rows and
-    /// parameters here (cheap next to the work: one int per row and one float per parameter).
+    /// The reusable buffers of one evaluation: the parameters widened to double once per call (every block reads them), one
+    /// partial per block of a wave, and the double totals. Parallel blocks cannot capture spans, so a parallel call also
+    /// copies its row indices here (one int per row: cheap next to the work per row).
     /// </summary>
     private sealed class Workspace
     {
         private readonly LinearObjective _owner;
         private readonly Action<int> _blockBody;
         private int[] _rows = [];
-        private float[] _parameters = [];
         private TrainingData? _data;
         private int _rowCount;
         private bool _withGradient;
@@ -324,11 +329,14 @@ public abstract class LinearObjective
 
         public double[] GradientTotal { get; private set; } = [];
 
-        public void Prepare(int parameterCount, int outputCount, int blockCount)
+        public double[] Parameters { get; private set; } = [];
+
+        public void Prepare(LinearModelLayout layout, int blockCount, ReadOnlySpan<float> parameters)
         {
-            if (GradientTotal.Length != parameterCount || Blocks.Count == 0 || Blocks[0].Scores.Length != outputCount)
+            if (Parameters.Length != layout.ParameterCount || Blocks.Count == 0 || Blocks[0].Row.Length != layout.FeatureCount)
             {
-                GradientTotal = new double[parameterCount];
+                Parameters = new double[layout.ParameterCount];
+                GradientTotal = new double[layout.ParameterCount];
                 Blocks.Clear();
             }
             else
@@ -338,24 +346,20 @@ public abstract class LinearObjective
 
             while (Blocks.Count < blockCount)
             {
-                Blocks.Add(new BlockPartial(parameterCount, outputCount));
+                Blocks.Add(new BlockPartial(layout.ParameterCount, layout.OutputCount, layout.FeatureCount));
             }
+
+            TensorPrimitives.ConvertChecked<float, double>(parameters, Parameters);
         }
 
-        public void BeginParallel(TrainingData data, ReadOnlySpan<int> rows, ReadOnlySpan<float> parameters, bool withGradient)
+        public void BeginParallel(TrainingData data, ReadOnlySpan<int> rows, bool withGradient)
         {
             if (_rows.Length < rows.Length)
             {
                 _rows = new int[rows.Length];
             }
 
-            if (_parameters.Length != parameters.Length)
-            {
-                _parameters = new float[parameters.Length];
-            }
-
             rows.CopyTo(_rows);
-            parameters.CopyTo(_parameters);
             _rowCount = rows.Length;
             _data = data;
             _withGradient = withGradient;
@@ -375,7 +379,7 @@ public abstract class LinearObjective
             int size = _owner.RowsPerBlock;
             int start = (_waveStart + indexInWave) * size;
             var rows = _rows.AsSpan(start, Math.Min(size, _rowCount - start));
-            _owner.ProcessBlock(_data!, rows, _parameters, Blocks[indexInWave], _withGradient);
+            _owner.ProcessBlock(_data!, rows, Parameters, Blocks[indexInWave], _withGradient);
         }
     }
 }

@@ -20,13 +20,13 @@ public sealed class LogisticObjective : LinearObjective
     protected override bool IsValidLabel(float label) => label is 0f or 1f;
 
     /// <inheritdoc />
-    protected override double RowLoss(Span<float> scores, float label, bool writeScoreGradient)
+    protected override double RowLoss(Span<double> scores, float label, bool writeScoreGradient)
     {
         double s = scores[0];
         double y = label;
         if (writeScoreGradient)
         {
-            scores[0] = (float)(Sigmoid(s) - y);
+            scores[0] = Sigmoid(s) - y;
         }
 
         return Math.Max(s, 0) - (y * s) + Math.Log(1 + Math.Exp(-Math.Abs(s)));

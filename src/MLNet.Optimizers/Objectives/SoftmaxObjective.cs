@@ -26,17 +26,17 @@ public sealed class SoftmaxObjective : LinearObjective
     protected override bool IsValidLabel(float label) => label >= 0 && label < _classCount && label == MathF.Floor(label);
 
     /// <inheritdoc />
-    protected override double RowLoss(Span<float> scores, float label, bool writeScoreGradient)
+    protected override double RowLoss(Span<double> scores, float label, bool writeScoreGradient)
     {
         int y = (int)label;
         double max = double.NegativeInfinity;
-        foreach (float s in scores)
+        foreach (double s in scores)
         {
             max = Math.Max(max, s);
         }
 
         double sum = 0;
-        foreach (float s in scores)
+        foreach (double s in scores)
         {
             sum += Math.Exp(s - max);
         }
@@ -46,7 +46,7 @@ public sealed class SoftmaxObjective : LinearObjective
         {
             for (int k = 0; k < scores.Length; k++)
             {
-                scores[k] = (float)((Math.Exp(scores[k] - max) / sum) - (k == y ? 1 : 0));
+                scores[k] = (Math.Exp(scores[k] - max) / sum) - (k == y ? 1 : 0);
             }
         }
 

@@ -18,12 +18,12 @@ public sealed class SquaredObjective : LinearObjective
     protected override bool IsValidLabel(float label) => float.IsFinite(label);
 
     /// <inheritdoc />
-    protected override double RowLoss(Span<float> scores, float label, bool writeScoreGradient)
+    protected override double RowLoss(Span<double> scores, float label, bool writeScoreGradient)
     {
-        double residual = (double)scores[0] - label;
+        double residual = scores[0] - label;
         if (writeScoreGradient)
         {
-            scores[0] = (float)residual;
+            scores[0] = residual;
         }
 
         return 0.5 * residual * residual;

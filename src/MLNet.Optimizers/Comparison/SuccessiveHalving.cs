@@ -4,7 +4,7 @@ namespace MLNet.Optimizers.Comparison;
 /// <remarks>
 /// With N candidates, reduction factor η and at most E epochs there are R = 1 + min(⌊log_η N⌋, ⌊log_η E⌋) rungs; rung i
 /// trains for max(1, round(E / η^(R−1−i))) epochs and keeps the best max(1, ⌊n/η⌋) of its n candidates. For N = 70, η = 3,
-/// E = 50: 70 candidates × 2 epochs, 23 × 6, 7 × 17, 2 × 50.
+/// E = 81: 70 candidates × 3 epochs, 23 × 9, 7 × 27, 2 × 81.
 /// </remarks>
 internal static class SuccessiveHalving
 {

@@ -288,7 +288,10 @@ public sealed class LinearModelTrainer
                 _best = monitored;
                 BestEpoch = epoch;
                 _epochsWithoutImprovement = 0;
-                evaluationPoint.CopyTo(BestParameters.AsSpan());
+                if (BestParameters is not null)
+                {
+                    evaluationPoint.CopyTo(BestParameters);
+                }
             }
             else
             {

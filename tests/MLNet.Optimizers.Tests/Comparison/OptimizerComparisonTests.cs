@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Xml.Linq;
+using Microsoft.ML;
+using MLNet.Optimizers.Comparison;
+
+namespace MLNet.Optimizers.Tests.Comparison;
+
+/// <summary>Runs the default strategies once on breast_cancer (5 folds) and shares the result among the tests below.</summary>
+public sealed class BreastCancerComparisonFixture
+{
+    public BreastCancerComparisonFixture()
+    {
+        var mlContext = new MLContext(seed: 1);
+        Options = Create(mlContext);
+        Result = new OptimizerComparison(mlContext).Run(Options);
+    }
+
+    public OptimizerComparisonOptions Options { get; }
+
+    public ComparisonResult Result { get; }
+
+    /// <summary>The default candidates (14 strategies x 5 learning rates), 5 folds, rungs of 3/9/27/81 epochs.</summary>
+    public static OptimizerComparisonOptions Create(MLContext mlContext) => new()
+    {
+        Data = ComparisonData.BreastCancer(mlContext),
+        Task = ComparisonTask.BinaryClassification,
+        PipelinePrefix = mlContext.Transforms.NormalizeMeanVariance("Features"),
+        MaximumNumberOfEpochs = 81,
+        BatchSize = 16,
+        Seed = 3,
+        TimeBudget = TimeSpan.FromMinutes(2),
+    };
+}
+
+public class OptimizerComparisonTests(BreastCancerComparisonFixture fixture) : IClassFixture<BreastCancerComparisonFixture>
+{
+    private readonly ComparisonResult _result = fixture.Result;
+
+    [Fact]
+    public void BestMeanAucIsAtLeast099_AndEveryDefaultOptimizerIsOnTheLeaderboard()
+    {
+        Assert.False(_result.BudgetExhausted);
+        Assert.True(_result.Best.Metrics[ComparisonMetric.AreaUnderRocCurve].Mean >= 0.99, $"best AUC {_result.Best.PrimaryMetricMean}");
+        string[] expected = ["Sgd", "Sgd+momentum", "Sgd+Nesterov", "Adagrad", "RmsProp", "Adam", "AdamW", "Adamax", "NAdam", "RAdam",
+            "Adadelta", "ScheduleFreeAdamW", "ScheduleFreeSgd", "Lbfgs"];
+        Assert.Equal(expected.Order(), _result.Leaderboard.Select(r => r.Name).Distinct().Order());
+        Assert.All(_result.Leaderboard, row => Assert.Equal(5, row.Metrics[ComparisonMetric.AreaUnderRocCurve].PerFold.Count));
+    }
+
+    [Fact]
+    public void SuccessiveHalving_StopsWeakCandidatesWithFewerEpochsThanTheWinner()
+    {
+        // 70 candidates, eta 3, 81 epochs: 4 rungs of 3, 9, 27, 81 epochs keeping 70, 23, 7, then 2 candidates.
+        Assert.Equal([3, 9, 27, 81], _result.RungEpochs);
+        Assert.Equal(CandidateStatus.Finished, _result.Best.Status);
+        Assert.Equal(81, _result.Best.EpochsTrained);
+        Assert.Equal(2, _result.Leaderboard.Count(r => r.Status == CandidateStatus.Finished));
+        LeaderboardRow[] stopped = [.. _result.Leaderboard.Where(r => r.StoppedEarly)];
+        Assert.Equal(68, stopped.Length);
+        Assert.All(stopped, row => Assert.True(row.EpochsTrained < _result.Best.EpochsTrained));
+        Assert.Equal(70 - 23, stopped.Count(r => r.EpochsTrained <= 3));
+        Assert.All(_result.Curves, curve => Assert.Equal(
+            _result.Leaderboard.Single(r => r.CandidateIndex == curve.CandidateIndex).EpochsTrained, curve.TrainingLoss.Count));
+    }
+
+    [Fact]
+    public void SameSeed_GivesTheSameLeaderboard()
+    {
+        var mlContext = new MLContext(seed: 1);
+        ComparisonResult again = new OptimizerComparison(mlContext).Run(BreastCancerComparisonFixture.Create(mlContext));
+        Assert.Equal(_result.Leaderboard.Select(r => r.Label), again.Leaderboard.Select(r => r.Label));
+        for (int i = 0; i < again.Leaderboard.Count; i++)
+        {
+            LeaderboardRow first = _result.Leaderboard[i], second = again.Leaderboard[i];
+            Assert.Equal(first.Status, second.Status);
+            Assert.Equal(first.FinalTrainingLoss, second.FinalTrainingLoss);
+            foreach (var (metric, summary) in first.Metrics)
+            {
+                Assert.Equal(summary.PerFold, second.Metrics[metric].PerFold);
+            }
+        }
+    }
+
+    [Fact]
+    public void Reports_WritePngSvgHtmlMarkdownCsvAndJson()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "comparison-report-test-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            ComparisonReportFiles files = ComparisonReport.WriteAll(_result, directory);
+
+            byte[] png = File.ReadAllBytes(files.TrainingLossPng);
+            Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }, png[..8]);
+            Assert.True(png.Length > 10_000, $"PNG of {png.Length} bytes");
+
+            // One line per candidate: each candidate's colour strokes at least one path of the SVG.
+            XDocument svg = XDocument.Load(files.ValidationLossSvg);
+            var strokes = svg.Descendants().Select(e => (string?)e.Attribute("stroke")).OfType<string>()
+                .Select(s => s.ToLowerInvariant()).ToHashSet();
+            IReadOnlyDictionary<int, string> colors = ConvergencePlot.SeriesColors(_result);
+            Assert.Equal(_result.Curves.Count, colors.Values.Distinct().Count());
+            Assert.All(_result.Curves, curve => Assert.Contains(colors[curve.CandidateIndex], strokes));
+
+            string html = File.ReadAllText(files.Html);
+            Assert.Contains("<table id=\"leaderboard\">", html);
+            Assert.Contains("href=\"convergence-training.svg\"", html);
+            Assert.Contains("href=\"convergence-validation.png\"", html);
+            Assert.Contains("data:image/png;base64,", html);
+            Assert.All(_result.Leaderboard, row => Assert.Contains(System.Net.WebUtility.HtmlEncode(row.Configuration), html));
+
+            string[] csv = File.ReadAllLines(files.Csv);
+            Assert.Equal(_result.Leaderboard.Count + 1, csv.Length);
+            Assert.StartsWith("rank,name,learning_rate,auc_mean,auc_std", csv[0]);
+            Assert.Contains("| Rank | Optimizer |", File.ReadAllText(files.Markdown));
+            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(files.Json));
+            Assert.Equal(_result.Leaderboard.Count, json.RootElement.GetProperty("leaderboard").GetArrayLength());
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void BestModel_ScoresNewDataAfterSaveAndLoad()
+    {
+        var mlContext = new MLContext(seed: 1);
+        string path = Path.Combine(Path.GetTempPath(), "comparison-model-" + Guid.NewGuid().ToString("N") + ".zip");
+        try
+        {
+            _result.SaveBestModel(mlContext, path);
+            ITransformer loaded = mlContext.Model.Load(path, out _);
+            var metrics = mlContext.BinaryClassification.Evaluate(loaded.Transform(ComparisonData.BreastCancer(mlContext)));
+            Assert.True(metrics.AreaUnderRocCurve > 0.99, $"AUC {metrics.AreaUnderRocCurve}");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
+
+public class OptimizerComparisonBudgetTests
+{
+    [Fact]
+    public void WholeRun_RespectsItsBudgetWithin20Percent()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var options = new OptimizerComparisonOptions
+        {
+            Data = ComparisonData.BreastCancer(mlContext),
+            PipelinePrefix = mlContext.Transforms.NormalizeMeanVariance("Features"),
+            BatchSize = 8,
+            MaximumNumberOfEpochs = 200,
+            TimeBudget = TimeSpan.FromSeconds(4),
+        };
+        var clock = Stopwatch.StartNew();
+        ComparisonResult result = new OptimizerComparison(mlContext).Run(options);
+        clock.Stop();
+
+        Assert.True(result.BudgetExhausted);
+        Assert.True(clock.Elapsed <= options.TimeBudget * 1.2, $"took {clock.Elapsed.TotalSeconds:F2} s of a 4 s budget");
+        Assert.Contains(result.Leaderboard, row => row.Status is CandidateStatus.BudgetExhausted or CandidateStatus.NotEvaluated);
+    }
+
+    [Fact]
+    public void PrimaryMetricOfAnotherTask_IsRejectedByName()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var options = new OptimizerComparisonOptions
+        {
+            Data = ComparisonData.BreastCancer(mlContext),
+            PrimaryMetric = ComparisonMetric.RSquared,
+        };
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new OptimizerComparison(mlContext).Run(options));
+        Assert.Equal("PrimaryMetric", error.ParamName);
+    }
+}

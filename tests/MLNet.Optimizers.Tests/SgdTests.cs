@@ -22,4 +22,67 @@ public class SgdTests
         Assert.Equal(0.389, theta[0], 1e-6);
         Assert.Equal(3.21, state.Vector("momentum_buffer")[0], 1e-6);
     }
+
+    [Fact]
+    public void Plain_sgd_matches_hand_derivation()
+    {
+        // θ0 = 1.5 (first element of the golden fixture), γ = 0.1, gradients 0.5, 0.3, −0.2, 0.7:
+        // θ4 = 1.5 − 0.1·(0.5 + 0.3 − 0.2 + 0.7) = 1.5 − 0.13 = 1.37
+        var (theta, _) = Golden.Run(new Sgd(learningRate: 0.1));
+        Golden.AssertClose(1.37, theta[0], "θ[0]");
+    }
+
+    public static TheoryData<string> Configurations => new(Rules.Keys);
+
+    private static readonly Dictionary<string, (double LearningRate, double Momentum, double Dampening, bool Nesterov, double WeightDecay)> Rules = new()
+    {
+        ["plain"] = (0.1, 0, 0, false, 0),
+        ["weight decay"] = (0.1, 0, 0, false, 0.05),
+        ["momentum"] = (0.1, 0.9, 0, false, 0),
+        ["momentum+dampening"] = (0.1, 0.9, 0.3, false, 0),
+        ["nesterov"] = (0.1, 0.9, 0, true, 0),
+        ["nesterov+weight decay"] = (0.05, 0.8, 0, true, 0.1),
+    };
+
+    [Theory, MemberData(nameof(Configurations))]
+    public void Sgd_matches_a_double_precision_port_of_the_pytorch_loop(string configuration)
+    {
+        var (lr, mu, tau, nesterov, wd) = Rules[configuration];
+        var (theta, state) = Golden.Run(new Sgd(lr, mu, tau, nesterov, wd));
+
+        var (expectedTheta, expectedBuffer) = TorchSgd(Golden.Theta0AsDouble(), Golden.GradientsAsDouble(), lr, mu, tau, nesterov, wd);
+        Golden.AssertClose(expectedTheta, theta, "θ");
+        if (mu != 0)
+        {
+            Golden.AssertClose(expectedBuffer, state.Vector("momentum_buffer"), "momentum_buffer");
+        }
+    }
+
+    /// <summary>The single-tensor loop of torch/optim/sgd.py in double precision, independent of the code under test.</summary>
+    private static (double[] Theta, double[] Buffer) TorchSgd(double[] theta, double[][] gradients, double lr, double momentum,
+        double dampening, bool nesterov, double weightDecay)
+    {
+        var buffer = new double[theta.Length];
+        for (int t = 1; t <= gradients.Length; t++)
+        {
+            for (int i = 0; i < theta.Length; i++)
+            {
+                double g = gradients[t - 1][i];
+                if (weightDecay != 0)
+                {
+                    g += weightDecay * theta[i];
+                }
+
+                if (momentum != 0)
+                {
+                    buffer[i] = t == 1 ? g : momentum * buffer[i] + (1 - dampening) * g;
+                    g = nesterov ? g + momentum * buffer[i] : buffer[i];
+                }
+
+                theta[i] -= lr * g;
+            }
+        }
+
+        return (theta, buffer);
+    }
 }

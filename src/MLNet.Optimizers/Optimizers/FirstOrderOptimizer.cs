@@ -39,12 +39,7 @@ public abstract class FirstOrderOptimizer : IOptimizer
     {
         ArgumentNullException.ThrowIfNull(state);
         state.EnsureMatches(Name, parameters.Length);
-        if (gradient.Length != parameters.Length)
-        {
-            throw new ArgumentException(
-                $"gradient has {gradient.Length} elements but parameters have {parameters.Length}; they must be equal.", nameof(gradient));
-        }
-
+        EnsureSameLength(parameters, gradient);
         Check.NonNegative(learningRate);
         StepCore(parameters, gradient, state, learningRate);
         state.Step++;
@@ -68,6 +63,16 @@ public abstract class FirstOrderOptimizer : IOptimizer
     {
         ArgumentNullException.ThrowIfNull(state);
         parameters.CopyTo(destination);
+    }
+
+    /// <summary>Throws unless <paramref name="gradient"/> has one element per parameter.</summary>
+    internal static void EnsureSameLength(ReadOnlySpan<float> parameters, ReadOnlySpan<float> gradient)
+    {
+        if (gradient.Length != parameters.Length)
+        {
+            throw new ArgumentException(
+                $"gradient has {gradient.Length} elements but parameters have {parameters.Length}; they must be equal.", nameof(gradient));
+        }
     }
 
     /// <summary>The rule's update, after the arguments have been checked; <c>state.Step</c> is the number of steps already taken.</summary>

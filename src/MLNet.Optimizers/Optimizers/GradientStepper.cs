@@ -75,12 +75,9 @@ public sealed class GradientStepper
     /// <returns>The learning rate used for this step.</returns>
     public double Step(Span<float> parameters, Span<float> gradient)
     {
+        // Checked before clipping so that a rejected call leaves the gradient and LastGradientNorm untouched.
         State.EnsureMatches(Optimizer.Name, parameters.Length);
-        if (gradient.Length != parameters.Length)
-        {
-            throw new ArgumentException(
-                $"gradient has {gradient.Length} elements but parameters have {parameters.Length}; they must be equal.", nameof(gradient));
-        }
+        FirstOrderOptimizer.EnsureSameLength(parameters, gradient);
 
         LastGradientNorm = Clipping?.Apply(gradient) ?? GradientClipping.GlobalNorm(gradient);
         double learningRate = CurrentLearningRate;

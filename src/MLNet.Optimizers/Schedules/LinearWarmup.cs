@@ -11,7 +11,7 @@ namespace MLNet.Optimizers.Schedules;
 /// t &lt; W:   γ(t) = s₀·γ₀ + (A(0) − s₀·γ₀)·t / W
 /// t ≥ W:   γ(t) = A(t − W)
 /// </code>
-/// <para>So step 0 uses s₀·γ₀, step W − 1 is one W-th short of A(0), and step W is exactly A's first value; A sees
+/// <para>So step 0 uses s₀·γ₀, step W − 1 is (A(0) − s₀·γ₀)/W below A(0), and step W is exactly A's first value; A sees
 /// the steps W, W + 1, … as 0, 1, …, which is why, e.g., a cosine period counts from the end of the warm-up.</para>
 /// <para>PyTorch: <c>SequentialLR(opt, [LinearLR(opt, start_factor=s₀, end_factor=1, total_iters=W), A], milestones=[W])</c>
 /// gives the same values when A starts at γ₀ (all of this library's schedules do except <see cref="OneCycle"/>). PyTorch's

@@ -4,7 +4,7 @@ namespace MLNet.Optimizers.Schedules;
 /// <remarks>
 /// <code>γ(t) = γ₀ · gamma^⌊t / stepSize⌋</code>
 /// <para>t is the 0-based optimizer step. PyTorch's StepLR counts whatever <c>scheduler.step()</c> is called on (often
-/// epochs); here t always counts optimizer steps, so pass stepSize = epochs × batches per epoch for a per-epoch decay.</para>
+/// epochs); here t always counts optimizer steps, so to decay every k epochs pass stepSize = k × batches per epoch.</para>
 /// </remarks>
 public sealed class StepDecay : LearningRateSchedule
 {

@@ -12,8 +12,9 @@ namespace MLNet.Optimizers.Training;
 /// <remarks>
 /// <para><b>First-order optimizers</b>, per epoch: shuffle the row order (Fisher–Yates with <c>System.Random(Seed)</c>, one
 /// generator for the run) when <see cref="TrainingOptions.Shuffle"/> and mini-batching; then for each mini-batch: gradient of
-/// the weighted mean loss at the current point, plus L2·W; clip to <see cref="TrainingOptions.GradientClipNorm"/>; take the
-/// learning rate from the schedule; one optimizer step; then the L1 proximal step
+/// the weighted mean loss at the current point, plus L2·W; then one <see cref="GradientStepper"/> step (clip to
+/// <see cref="TrainingOptions.GradientClipNorm"/> as <see cref="ClipByGlobalNorm"/>, learning rate from the schedule at the
+/// step count, the optimizer's step); then the L1 proximal step
 /// <c>w ← sign(w)·max(|w| − lr·L1, 0)</c> on the weights.</para>
 /// <para><b>Validation and early stopping</b> use the optimizer's evaluation point (<see cref="FirstOrderOptimizer.WriteEvaluationPoint"/>;
 /// schedule-free rules: x), never the training point.</para>
@@ -25,6 +26,7 @@ public sealed class LinearModelTrainer
 {
     private readonly LinearObjective _objective;
     private readonly TrainingOptions _options;
+    private readonly GradientClipping? _clipping;
 
     /// <summary>Creates a trainer; the options are checked here and copied.</summary>
     /// <param name="objective">The data term (logistic, softmax, squared, …).</param>
@@ -37,6 +39,7 @@ public sealed class LinearModelTrainer
         _objective = objective;
         _options = options.Clone();
         Validate(_options);
+        _clipping = _options.GradientClipNorm is double maxNorm ? GradientClipping.ByGlobalNorm(maxNorm) : null;
     }
 
     /// <summary>The data term being minimised.</summary>
@@ -98,7 +101,7 @@ public sealed class LinearModelTrainer
         TrainingData? validation, float[] parameters, Random random)
     {
         var options = _options;
-        var state = optimizer.CreateState(layout.ParameterCount);
+        var stepper = new GradientStepper(optimizer, layout.ParameterCount, options.LearningRateSchedule, _clipping);
         var gradient = new float[layout.ParameterCount];
         var evaluation = new float[layout.ParameterCount];
         var order = (int[])train.AllRows.Clone();
@@ -106,7 +109,7 @@ public sealed class LinearModelTrainer
         int batchSize = options.BatchSize == 0 ? rowCount : Math.Min(options.BatchSize, rowCount);
         var monitor = new EarlyStoppingMonitor(options, keepBest: options.KeepBestModel && validation is not null, layout.ParameterCount);
         var history = new List<EpochReport>(options.NumberOfEpochs);
-        double learningRate = optimizer.LearningRate;
+        double learningRate = stepper.CurrentLearningRate;
         for (int epoch = 1; epoch <= options.NumberOfEpochs; epoch++)
         {
             long started = Stopwatch.GetTimestamp();
@@ -129,13 +132,11 @@ public sealed class LinearModelTrainer
                 lossSum += loss * batchWeight;
                 weightSum += batchWeight;
                 AddL2Gradient(layout, parameters, gradient);
-                ClipGradient(gradient);
-                learningRate = options.LearningRateSchedule?.LearningRateAt(state.Step, optimizer.LearningRate) ?? optimizer.LearningRate;
-                optimizer.Step(parameters, gradient, state, learningRate);
+                learningRate = stepper.Step(parameters, gradient);
                 ApplyL1Proximal(layout, parameters, learningRate);
             }
 
-            optimizer.WriteEvaluationPoint(parameters, state, evaluation);
+            stepper.WriteEvaluationPoint(parameters, evaluation);
             if (!TensorPrimitives.IsFiniteAll(parameters) || !TensorPrimitives.IsFiniteAll(evaluation))
             {
                 throw Diverged(epoch, "a parameter", learningRate);
@@ -149,7 +150,7 @@ public sealed class LinearModelTrainer
             }
 
             bool stop = monitor.Observe(epoch, validationLoss ?? trainingLoss, evaluation);
-            var report = new EpochReport(epoch, state.Step, trainingLoss, validationLoss, learningRate, Stopwatch.GetElapsedTime(started));
+            var report = new EpochReport(epoch, stepper.State.Step, trainingLoss, validationLoss, learningRate, Stopwatch.GetElapsedTime(started));
             history.Add(report);
             Report(report);
             if (stop)
@@ -167,27 +168,6 @@ public sealed class LinearModelTrainer
         {
             var g = layout.Weights(gradient);
             TensorPrimitives.MultiplyAdd(layout.Weights(parameters), (float)_options.L2Regularization, g, g);
-        }
-    }
-
-    private void ClipGradient(Span<float> gradient)
-    {
-        if (_options.GradientClipNorm is not double maxNorm)
-        {
-            return;
-        }
-
-        // PyTorch's clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that factor is below 1; norm summed in double.
-        double sumOfSquares = 0;
-        foreach (float g in gradient)
-        {
-            sumOfSquares += (double)g * g;
-        }
-
-        double factor = maxNorm / (Math.Sqrt(sumOfSquares) + 1e-6);
-        if (factor < 1)
-        {
-            TensorPrimitives.Multiply(gradient, (float)factor, gradient);
         }
     }
 

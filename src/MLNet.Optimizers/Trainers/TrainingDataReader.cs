@@ -1,7 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.Optimizers.Objectives;
-using MLNet.Optimizers.Training;
 
 namespace MLNet.Optimizers.Trainers;
 
@@ -77,6 +76,11 @@ internal static class TrainingDataReader
         if (labelKind == LabelKind.Multiclass)
         {
             classCount = (int)((KeyDataViewType)label.Type).Count;
+            if (classCount < 2)
+            {
+                throw new ArgumentException(
+                    $"Label column '{labelColumnName}' of the {role} data is a key with {classCount} value; multiclass classification needs at least 2.", nameof(data));
+            }
             if (label.HasKeyValues(TextDataViewType.Instance))
             {
                 VBuffer<ReadOnlyMemory<char>> keyValues = default;

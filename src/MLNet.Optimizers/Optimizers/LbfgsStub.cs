@@ -1,8 +1,6 @@
-// TEMPORARY stand-ins for the `core` (Objectives/, Training/) and `lbfgs` branches, written from /work/notes/training-contract.md
-// so the `trainers` branch builds before they land. This file is deleted when those branches are merged; nothing else may use it.
+// TEMPORARY stand-in for the `lbfgs` branch (the trainers' default optimizer) so the `trainers` branch builds before it lands
+// in main. This file is deleted when those branches are merged; nothing else may use it.
 #pragma warning disable CS1591
-using MLNet.Optimizers.Objectives;
-using MLNet.Optimizers.Schedules;
 
 namespace MLNet.Optimizers
 {
@@ -14,4 +12,3 @@ namespace MLNet.Optimizers
         public IOptimizer WithLearningRate(double learningRate) => new Lbfgs(learningRate);
     }
 }
-

@@ -1,0 +1,277 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNet.Optimizers.Training;
+using MLNet.Optimizers.Trainers;
+using static MLNet.Optimizers.Tests.Trainers.TrainerTestData;
+
+namespace MLNet.Optimizers.Tests.Trainers;
+
+/// <summary>What the trainers promise about the run: determinism, warm start, early stopping, cancellation, callbacks, penalties,
+/// sparse input and example weights.</summary>
+public class TrainingBehaviourTests
+{
+    private static LogisticRegressionTrainer.Options MiniBatchOptions(int? seed) => new()
+    {
+        FeatureColumnName = "Features",
+        Optimizer = new Sgd(0.1, momentum: 0.9),
+        BatchSize = 16,
+        NumberOfEpochs = 5,
+        Seed = seed,
+    };
+
+    private static float[] Weights(BinaryPredictionTransformer<Microsoft.ML.Calibrators.CalibratedModelParametersBase<Microsoft.ML.Trainers.LinearBinaryModelParameters, Microsoft.ML.Calibrators.PlattCalibrator>> model) =>
+        [.. model.Model.SubModel.Weights, model.Model.SubModel.Bias];
+
+    [Fact]
+    public void Same_seed_gives_bit_identical_models_and_another_seed_does_not()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var data = mlContext.Data.LoadFromEnumerable(SmallBinaryRows());
+
+        float[] first = Weights(new LogisticRegressionTrainer(mlContext, MiniBatchOptions(seed: 5)).Fit(data));
+        float[] second = Weights(new LogisticRegressionTrainer(mlContext, MiniBatchOptions(seed: 5)).Fit(data));
+        float[] otherSeed = Weights(new LogisticRegressionTrainer(mlContext, MiniBatchOptions(seed: 6)).Fit(data));
+
+        Assert.Equal(first, second);
+        Assert.NotEqual(first, otherSeed);
+    }
+
+    [Fact]
+    public void Without_a_seed_the_seeded_context_makes_runs_repeat()
+    {
+        float[] Run() => Weights(new MLContext(seed: 3).BinaryClassification.Trainers.LogisticRegression(MiniBatchOptions(seed: null))
+            .Fit(new MLContext(seed: 3).Data.LoadFromEnumerable(SmallBinaryRows())));
+
+        Assert.Equal(Run(), Run());
+    }
+
+    [Fact]
+    public void Warm_start_continues_where_the_first_fit_stopped_for_every_model_type()
+    {
+        // Full-batch SGD without momentum has no optimizer state, so 5 epochs + 5 warm-started epochs are exactly 10 epochs.
+        var mlContext = new MLContext(seed: 1);
+        var binary = Featurized(mlContext, "breast_cancer", DataKind.Boolean, keyLabel: false);
+        LogisticRegressionTrainer Logistic(int epochs) => new(mlContext, new() { Optimizer = new Sgd(0.5), NumberOfEpochs = epochs });
+        var tenBinary = Logistic(10).Fit(binary).Model.SubModel;
+        var warmBinary = Logistic(5).Fit(binary, Logistic(5).Fit(binary).Model).Model.SubModel;
+        Assert.Equal(tenBinary.Weights, warmBinary.Weights);
+        Assert.Equal(tenBinary.Bias, warmBinary.Bias);
+
+        var multiclass = Featurized(mlContext, "iris", DataKind.Single, keyLabel: true);
+        SoftmaxRegressionTrainer Softmax(int epochs) => new(mlContext, new() { Optimizer = new Sgd(0.5), NumberOfEpochs = epochs });
+        var tenSoftmax = Softmax(10).Fit(multiclass).Model;
+        var warmSoftmax = Softmax(5).Fit(multiclass, Softmax(5).Fit(multiclass).Model).Model;
+        VBuffer<float>[] expected = [], actual = [];
+        tenSoftmax.GetWeights(ref expected, out _);
+        warmSoftmax.GetWeights(ref actual, out _);
+        Assert.Equal(expected.SelectMany(r => r.DenseValues()), actual.SelectMany(r => r.DenseValues()));
+        Assert.Equal(tenSoftmax.GetBiases(), warmSoftmax.GetBiases());
+
+        var regression = Featurized(mlContext, "diabetes", DataKind.Single, keyLabel: false);
+        LinearRegressionTrainer Linear(int epochs) => new(mlContext, new() { Optimizer = new Sgd(0.1), NumberOfEpochs = epochs });
+        var tenLinear = Linear(10).Fit(regression).Model;
+        var warmLinear = Linear(5).Fit(regression, Linear(5).Fit(regression).Model).Model;
+        Assert.Equal(tenLinear.Weights, warmLinear.Weights);
+        Assert.Equal(tenLinear.Bias, warmLinear.Bias);
+    }
+
+    [Fact]
+    public void Warm_start_from_a_model_of_another_width_is_rejected()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var threeFeatures = mlContext.BinaryClassification.Trainers.LogisticRegression(optimizer: new Sgd(0.1), numberOfEpochs: 1)
+            .Fit(mlContext.Data.LoadFromEnumerable(SmallBinaryRows())).Model;
+
+        var error = Assert.Throws<ArgumentException>(() => mlContext.BinaryClassification.Trainers.LogisticRegression(optimizer: new Sgd(0.1))
+            .Fit(Featurized(mlContext, "breast_cancer", DataKind.Boolean, keyLabel: false), threeFeatures));
+        Assert.Contains("3 features", error.Message);
+    }
+
+    [Fact]
+    public void Early_stopping_stops_after_patience_epochs_without_improvement()
+    {
+        // A zero learning rate never improves the validation loss: epoch 1 sets the best, then `patience` epochs without improvement.
+        var mlContext = new MLContext(seed: 1);
+        var data = mlContext.Data.LoadFromEnumerable(SmallBinaryRows());
+        var reports = new List<EpochReport>();
+        var trainer = mlContext.BinaryClassification.Trainers.LogisticRegression(new LogisticRegressionTrainer.Options
+        {
+            Optimizer = new Sgd(0), NumberOfEpochs = 50, EarlyStoppingPatience = 2, OnEpochEnd = reports.Add,
+        });
+
+        trainer.Fit(data, mlContext.Data.LoadFromEnumerable(SmallBinaryRows(50, seed: 9)));
+
+        Assert.Equal([1, 2, 3], reports.Select(r => r.Epoch));
+        Assert.All(reports, r => Assert.NotNull(r.ValidationLoss));
+    }
+
+    [Fact]
+    public void Validation_fraction_holds_out_rows_for_the_validation_loss()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var reports = new List<EpochReport>();
+        mlContext.BinaryClassification.Trainers.LogisticRegression(new LogisticRegressionTrainer.Options
+        {
+            Optimizer = new Sgd(0.5), NumberOfEpochs = 3, ValidationFraction = 0.25, Seed = 1, OnEpochEnd = reports.Add,
+        }).Fit(mlContext.Data.LoadFromEnumerable(SmallBinaryRows()));
+
+        Assert.Equal(3, reports.Count);
+        Assert.All(reports, r => Assert.True(r.ValidationLoss is > 0 and < 0.7, $"validation loss {r.ValidationLoss}"));
+    }
+
+    [Fact]
+    public void OnEpochEnd_reports_every_epoch_in_order_with_a_falling_full_batch_loss()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var reports = new List<EpochReport>();
+        mlContext.BinaryClassification.Trainers.LogisticRegression(new LogisticRegressionTrainer.Options
+        {
+            Optimizer = new Sgd(0.5), NumberOfEpochs = 6, OnEpochEnd = reports.Add,
+        }).Fit(mlContext.Data.LoadFromEnumerable(SmallBinaryRows()));
+
+        Assert.Equal([1, 2, 3, 4, 5, 6], reports.Select(r => r.Epoch));
+        Assert.Equal(Math.Log(2), reports[0].TrainingLoss, 1e-6); // epoch 1's loss is taken at w = 0
+        Assert.True(reports[^1].TrainingLoss < reports[0].TrainingLoss);
+    }
+
+    [Fact]
+    public void Cancellation_stops_training_with_OperationCanceledException()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var data = mlContext.Data.LoadFromEnumerable(SmallBinaryRows());
+        using var cancellation = new CancellationTokenSource();
+        int epochsSeen = 0;
+        var trainer = mlContext.BinaryClassification.Trainers.LogisticRegression(new LogisticRegressionTrainer.Options
+        {
+            Optimizer = new Sgd(0.5),
+            NumberOfEpochs = 100,
+            CancellationToken = cancellation.Token,
+            OnEpochEnd = r =>
+            {
+                epochsSeen = r.Epoch;
+                if (r.Epoch == 2)
+                {
+                    cancellation.Cancel();
+                }
+            },
+        });
+
+        Assert.ThrowsAny<OperationCanceledException>(() => trainer.Fit(data));
+        Assert.Equal(2, epochsSeen);
+    }
+
+    [Fact]
+    public void L1_penalty_produces_exact_zero_weights()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var data = Featurized(mlContext, "breast_cancer", DataKind.Boolean, keyLabel: false);
+        float[] Train(double l1) => [.. mlContext.BinaryClassification.Trainers.LogisticRegression(new LogisticRegressionTrainer.Options
+        {
+            Optimizer = new Sgd(0.5), NumberOfEpochs = 100, L1Regularization = l1,
+        }).Fit(data).Model.SubModel.Weights];
+
+        int zerosWithout = Train(0).Count(w => w == 0);
+        int zerosWith = Train(0.02).Count(w => w == 0);
+
+        Assert.Equal(0, zerosWithout);
+        Assert.InRange(zerosWith, 5, 29); // sparse, but not empty: the strongest features survive
+    }
+
+    private sealed class SparseRow
+    {
+        public bool Label { get; set; }
+
+        [VectorType(6)]
+        public VBuffer<float> Features { get; set; }
+    }
+
+    [Fact]
+    public void Sparse_feature_vectors_train_like_their_dense_equivalent()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var rows = SmallBinaryRows();
+        // Slots 0, 2, 4 hold the features; 1, 3, 5 are always zero and never stored.
+        var sparse = rows.Select(r => new SparseRow { Label = r.Label, Features = new VBuffer<float>(6, 3, r.Features, [0, 2, 4]) });
+        var dense = rows.Select(r => new SparseRow
+        {
+            Label = r.Label, Features = new VBuffer<float>(6, [r.Features[0], 0, r.Features[1], 0, r.Features[2], 0]),
+        });
+        float[] Train(IEnumerable<SparseRow> data) => [.. mlContext.BinaryClassification.Trainers.LogisticRegression(optimizer: new Sgd(0.5), numberOfEpochs: 20)
+            .Fit(mlContext.Data.LoadFromEnumerable(data)).Model.SubModel.Weights];
+
+        float[] fromSparse = Train(sparse), fromDense = Train(dense);
+
+        Assert.Equal(0f, fromSparse[1]);
+        for (int j = 0; j < 6; j++)
+        {
+            Assert.Equal(fromDense[j], fromSparse[j], 1e-5f); // same math, summed in another order
+        }
+    }
+
+    [Fact]
+    public void An_example_weight_of_two_equals_a_duplicated_row()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var rows = SmallBinaryRows(60);
+        var weighted = rows.Select((r, i) => new Row { Label = r.Label, Features = r.Features, Weight = i % 3 == 0 ? 2 : 1 });
+        var duplicated = rows.SelectMany((r, i) => i % 3 == 0 ? new[] { r, r } : [r]);
+        float[] Train(IEnumerable<Row> data, string? weightColumn) => [.. mlContext.BinaryClassification.Trainers.LogisticRegression(
+            exampleWeightColumnName: weightColumn, optimizer: new Sgd(0.5), numberOfEpochs: 20)
+            .Fit(mlContext.Data.LoadFromEnumerable(data)).Model.SubModel.Weights];
+
+        float[] fromWeights = Train(weighted, "Weight"), fromDuplicates = Train(duplicated, null);
+
+        for (int j = 0; j < fromWeights.Length; j++)
+        {
+            Assert.Equal(fromDuplicates[j], fromWeights[j], 1e-5f);
+        }
+    }
+
+    public static TheoryData<string, IOptimizer> Optimizers => new()
+    {
+        { "sgd", new Sgd(0.5) },
+        { "momentum", new Sgd(0.1, momentum: 0.9) },
+        { "nesterov", new Sgd(0.1, momentum: 0.9, nesterov: true) },
+    };
+
+    [Theory]
+    [MemberData(nameof(Optimizers))]
+    public void Every_optimizer_trains_every_model_type_to_a_sensible_loss(string name, IOptimizer optimizer)
+    {
+        var mlContext = new MLContext(seed: 1);
+        var binaryLoss = LastLoss(o => new LogisticRegressionTrainer(mlContext, Configure(new LogisticRegressionTrainer.Options(), optimizer, o))
+            .Fit(Featurized(mlContext, "breast_cancer", DataKind.Boolean, keyLabel: false)));
+        var softmaxLoss = LastLoss(o => new SoftmaxRegressionTrainer(mlContext, Configure(new SoftmaxRegressionTrainer.Options(), optimizer, o))
+            .Fit(Featurized(mlContext, "wine", DataKind.Single, keyLabel: true)));
+        var regressionLoss = LastLoss(o => new LinearRegressionTrainer(mlContext, Configure(new LinearRegressionTrainer.Options(), optimizer.WithLearningRate(optimizer.LearningRate / 5), o))
+            .Fit(Featurized(mlContext, "diabetes", DataKind.Single, keyLabel: false)));
+
+        Assert.True(binaryLoss < 0.15, $"{name}: logistic loss {binaryLoss} (start: ln 2 = 0.69)");
+        Assert.True(softmaxLoss < 0.3, $"{name}: softmax loss {softmaxLoss} (start: ln 3 = 1.10)");
+        Assert.True(regressionLoss < 2000, $"{name}: squared loss {regressionLoss} (start: mean y²/2 ≈ 14,500; least squares ≈ 1,430)");
+    }
+
+    private static double LastLoss(Action<Action<EpochReport>> fit)
+    {
+        double last = double.NaN;
+        fit(r => last = r.TrainingLoss);
+        return last;
+    }
+
+    private static T Configure<T>(T options, IOptimizer optimizer, Action<EpochReport> onEpochEnd) where T : LinearTrainerOptions
+    {
+        options.Optimizer = optimizer;
+        options.BatchSize = 32;
+        options.NumberOfEpochs = 15;
+        options.Seed = 1;
+        options.OnEpochEnd = onEpochEnd;
+        return options;
+    }
+
+    /// <summary>A data set run through Concatenate → NormalizeMeanVariance (and MapValueToKey for multiclass) once, for bare trainers.</summary>
+    internal static IDataView Featurized(MLContext mlContext, string dataset, DataKind labelKind, bool keyLabel)
+    {
+        IDataView raw = Load(mlContext, dataset, labelKind);
+        return Featurize(mlContext, keyLabel).Fit(raw).Transform(raw);
+    }
+}

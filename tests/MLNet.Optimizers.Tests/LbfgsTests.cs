@@ -1,0 +1,547 @@
+using MLNet.Optimizers;
+
+namespace MLNet.Optimizers.Tests;
+
+public class LbfgsTests
+{
+    /// <summary>f(x) = ½ xᵀAx − bᵀx with A = MᵀM + I (M seeded, uniform in [−1, 1]) and b seeded; evaluated in double.</summary>
+    private sealed class Quadratic
+    {
+        public Quadratic(int n, int seed)
+        {
+            var random = new Random(seed);
+            var m = new double[n, n];
+            for (int i = 0; i < n; i++)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    m[i, j] = random.NextDouble() * 2 - 1;
+                }
+            }
+
+            A = new double[n, n];
+            for (int i = 0; i < n; i++)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    double sum = i == j ? 1 : 0;
+                    for (int k = 0; k < n; k++)
+                    {
+                        sum += m[k, i] * m[k, j];
+                    }
+
+                    A[i, j] = sum;
+                }
+            }
+
+            B = new double[n];
+            for (int i = 0; i < n; i++)
+            {
+                B[i] = random.NextDouble() * 2 - 1;
+            }
+
+            Minimizer = SolveCholesky(A, B);
+            MinimumValue = Value(Minimizer);
+        }
+
+        public double[,] A { get; }
+
+        public double[] B { get; }
+
+        public double[] Minimizer { get; }
+
+        public double MinimumValue { get; }
+
+        public int Length => B.Length;
+
+        public double Value(ReadOnlySpan<double> x)
+        {
+            double value = 0;
+            for (int i = 0; i < Length; i++)
+            {
+                double ax = 0;
+                for (int j = 0; j < Length; j++)
+                {
+                    ax += A[i, j] * x[j];
+                }
+
+                value += 0.5 * x[i] * ax - B[i] * x[i];
+            }
+
+            return value;
+        }
+
+        public double Evaluate(ReadOnlySpan<float> x, Span<float> gradient)
+        {
+            var point = ToDouble(x);
+            for (int i = 0; i < Length; i++)
+            {
+                double ax = 0;
+                for (int j = 0; j < Length; j++)
+                {
+                    ax += A[i, j] * point[j];
+                }
+
+                gradient[i] = (float)(ax - B[i]);
+            }
+
+            return Value(point);
+        }
+
+        public double[] Multiply(ReadOnlySpan<float> v)
+        {
+            var result = new double[Length];
+            for (int i = 0; i < Length; i++)
+            {
+                for (int j = 0; j < Length; j++)
+                {
+                    result[i] += A[i, j] * v[j];
+                }
+            }
+
+            return result;
+        }
+
+        private static double[] SolveCholesky(double[,] a, double[] b)
+        {
+            int n = b.Length;
+            var l = new double[n, n];
+            for (int i = 0; i < n; i++)
+            {
+                for (int j = 0; j <= i; j++)
+                {
+                    double sum = a[i, j];
+                    for (int k = 0; k < j; k++)
+                    {
+                        sum -= l[i, k] * l[j, k];
+                    }
+
+                    l[i, j] = i == j ? Math.Sqrt(sum) : sum / l[j, j];
+                }
+            }
+
+            var z = new double[n];
+            for (int i = 0; i < n; i++)
+            {
+                double sum = b[i];
+                for (int k = 0; k < i; k++)
+                {
+                    sum -= l[i, k] * z[k];
+                }
+
+                z[i] = sum / l[i, i];
+            }
+
+            var x = new double[n];
+            for (int i = n - 1; i >= 0; i--)
+            {
+                double sum = z[i];
+                for (int k = i + 1; k < n; k++)
+                {
+                    sum -= l[k, i] * x[k];
+                }
+
+                x[i] = sum / l[i, i];
+            }
+
+            return x;
+        }
+    }
+
+    private static double[] ToDouble(ReadOnlySpan<float> x)
+    {
+        var result = new double[x.Length];
+        for (int i = 0; i < x.Length; i++)
+        {
+            result[i] = x[i];
+        }
+
+        return result;
+    }
+
+    /// <summary>Rosenbrock's function (1 − x)² + 100(y − x²)², evaluated in double from the float parameters.</summary>
+    private static double Rosenbrock(ReadOnlySpan<float> p, Span<float> gradient)
+    {
+        double x = p[0], y = p[1];
+        double r = y - x * x;
+        gradient[0] = (float)(-2 * (1 - x) - 400 * x * r);
+        gradient[1] = (float)(200 * r);
+        return (1 - x) * (1 - x) + 100 * r * r;
+    }
+
+    /// <summary>f(x) = (x − 3)², the one-dimensional quadratic the hand-worked tests use.</summary>
+    private static double ShiftedSquare(ReadOnlySpan<float> p, Span<float> gradient)
+    {
+        double x = p[0];
+        gradient[0] = (float)(2 * (x - 3));
+        return (x - 3) * (x - 3);
+    }
+
+    [Fact]
+    public void Strictly_convex_quadratic_is_solved_within_n_plus_one_iterations()
+    {
+        var problem = new Quadratic(10, seed: 7);
+        var lbfgs = new Lbfgs();
+        float[] x = new float[problem.Length];
+
+        var result = lbfgs.Minimize(x, problem.Evaluate, maxIterations: problem.Length + 1, maxEvaluations: 1000);
+
+        double gap = problem.Value(ToDouble(x)) - problem.MinimumValue;
+        Assert.True(gap <= 1e-8, $"objective gap {gap} after {result.Iterations} iterations ({result.StopReason})");
+        for (int i = 0; i < x.Length; i++)
+        {
+            Assert.Equal(problem.Minimizer[i], x[i], 1e-4);
+        }
+    }
+
+    [Fact]
+    public void Rosenbrock_from_the_classic_start_reaches_one_one()
+    {
+        var lbfgs = new Lbfgs(changeTolerance: 0);
+        float[] p = [-1.2f, 1f];
+
+        var result = lbfgs.Minimize(p, Rosenbrock, maxIterations: 200);
+
+        Assert.True(Math.Abs(p[0] - 1) <= 1e-5 && Math.Abs(p[1] - 1) <= 1e-5,
+            $"({p[0]}, {p[1]}) after {result.Iterations} iterations, {result.FunctionEvaluations} evaluations ({result.StopReason})");
+    }
+
+    [Fact]
+    public void Stationary_start_stops_on_gradient_tolerance_after_one_evaluation()
+    {
+        float[] p = [3f];
+        var result = new Lbfgs().Minimize(p, ShiftedSquare, maxIterations: 10);
+
+        Assert.Equal(LbfgsStopReason.GradientTolerance, result.StopReason);
+        Assert.Equal(0, result.Iterations);
+        Assert.Equal(1, result.FunctionEvaluations);
+        Assert.Equal(3f, p[0]);
+    }
+
+    [Theory]
+    [InlineData(LineSearch.StrongWolfe)]
+    [InlineData(LineSearch.None)]
+    public void One_dimensional_quadratic_follows_the_hand_worked_iterates(LineSearch lineSearch)
+    {
+        // f = (x − 3)², x0 = 0, γ = 1.
+        // k = 1: g = −6, d = 6, t = min(1, 1/|g|₁)·γ = 1/6, x = 0 + 6/6 = 1 (f = 4, g = −4).
+        //        StrongWolfe accepts t at once: 4 ≤ 9 − 1e-4·6 (Armijo) and |g·d| = 24 ≤ 0.9·36 (curvature).
+        // k = 2: y = −4 − (−6) = 2, s = 1, ys = 2, ρ = 1/2, H = ys/yy = 2/4 = 1/2.
+        //        q = 4; α = ρ·s·q = 2; q = 4 − 2·2 = 0; r = H·q = 0; β = ρ·y·r = 0; r = 0 + (2 − 0)·1 = 2, so d = 2.
+        //        t = γ = 1, x = 1 + 2 = 3 (f = 0, g = 0); StrongWolfe accepts t = 1 (g·d = 0).
+        // Then max|g| = 0 ≤ 1e-7: stop after 2 iterations and 3 evaluations (the start plus one per iteration).
+        float[] p = [0f];
+        var seen = new List<LbfgsIteration>();
+        var result = new Lbfgs(lineSearch: lineSearch).Minimize(p, ShiftedSquare, maxIterations: 10,
+            onIteration: it => { seen.Add(it); return true; });
+
+        Assert.Equal(LbfgsStopReason.GradientTolerance, result.StopReason);
+        Assert.Equal(3f, p[0]);
+        Assert.Equal(2, result.Iterations);
+        Assert.Equal(3, result.FunctionEvaluations);
+        Assert.Equal(9.0, result.InitialLoss);
+        Assert.Equal(0.0, result.Loss);
+        Assert.Equal([1L, 2L], seen.Select(it => it.Iteration));
+        Assert.Equal([4.0, 0.0], seen.Select(it => it.Loss));
+        Assert.Equal([4.0, 0.0], seen.Select(it => it.GradientMaxAbs));
+        Assert.Equal(1.0 / 6, seen[0].StepSize);
+        Assert.Equal(1.0, seen[1].StepSize);
+        Assert.Equal([2L, 3L], seen.Select(it => it.FunctionEvaluations));
+    }
+
+    [Fact]
+    public void Fixed_step_does_not_evaluate_after_the_last_iteration_of_a_call()
+    {
+        // The same iterates as the hand-worked case, but maxIterations = 2: like PyTorch, LineSearch.None skips the
+        // evaluation after the last step, so the parameters reach 3 while the reported loss is still f(1) = 4.
+        float[] p = [0f];
+        var result = new Lbfgs(lineSearch: LineSearch.None).Minimize(p, ShiftedSquare, maxIterations: 2, maxEvaluations: 10);
+
+        Assert.Equal(LbfgsStopReason.MaxIterations, result.StopReason);
+        Assert.Equal(3f, p[0]);
+        Assert.Equal(4.0, result.Loss);
+        Assert.Equal(2, result.FunctionEvaluations);
+    }
+
+    [Fact]
+    public void Tiny_step_stops_on_change_tolerance()
+    {
+        // f = 1000·x, g = 1000, d = −1000; t = min(1, 1/1000)·1e-3 = 1e-6, so max|t·d| = 1e-3 ≤ 1e-2,
+        // while the loss changes by 1 (not below 1e-2): the step rule fires first.
+        float[] p = [0f];
+        var result = new Lbfgs(learningRate: 1e-3, changeTolerance: 1e-2, lineSearch: LineSearch.None)
+            .Minimize(p, (x, g) => { g[0] = 1000; return 1000.0 * x[0]; }, maxIterations: 10);
+
+        Assert.Equal(LbfgsStopReason.ChangeTolerance, result.StopReason);
+        Assert.Equal(1, result.Iterations);
+        Assert.Equal(-1e-3, p[0], 1e-9);
+    }
+
+    [Fact]
+    public void Unchanged_loss_stops_on_loss_change_tolerance()
+    {
+        // f = x², x0 = 1, γ = 2: g = 2, d = −2, t = min(1, 1/2)·2 = 1, x = 1 − 2 = −1 and f(−1) = f(1) = 1:
+        // the step is 2 but the loss change is 0 < 1e-9.
+        float[] p = [1f];
+        var result = new Lbfgs(learningRate: 2, lineSearch: LineSearch.None)
+            .Minimize(p, (x, g) => { g[0] = 2 * x[0]; return (double)x[0] * x[0]; }, maxIterations: 10);
+
+        Assert.Equal(LbfgsStopReason.LossChangeTolerance, result.StopReason);
+        Assert.Equal(1, result.Iterations);
+        Assert.Equal(-1f, p[0]);
+    }
+
+    [Fact]
+    public void Shallow_direction_stops_before_stepping()
+    {
+        // f = x², x0 = 1: g·d = −4 > −changeTolerance = −10, so the first direction is rejected and nothing moves.
+        float[] p = [1f];
+        int calls = 0;
+        var result = new Lbfgs(changeTolerance: 10).Minimize(p, (x, g) => { calls++; g[0] = 2 * x[0]; return (double)x[0] * x[0]; },
+            maxIterations: 10, onIteration: _ => throw new InvalidOperationException("no step was taken"));
+
+        Assert.Equal(LbfgsStopReason.NotDescentDirection, result.StopReason);
+        Assert.Equal(1, result.Iterations);
+        Assert.Equal(1, calls);
+        Assert.Equal(1f, p[0]);
+    }
+
+    [Fact]
+    public void Iteration_limit_stops_with_max_iterations_and_the_state_counts_them()
+    {
+        var problem = new Quadratic(10, seed: 7);
+        var lbfgs = new Lbfgs();
+        var state = lbfgs.CreateState(problem.Length);
+        float[] x = new float[problem.Length];
+
+        var first = lbfgs.Minimize(x, problem.Evaluate, state, maxIterations: 3, maxEvaluations: 100);
+        var second = lbfgs.Minimize(x, problem.Evaluate, state, maxIterations: 2, maxEvaluations: 100);
+
+        Assert.Equal(LbfgsStopReason.MaxIterations, first.StopReason);
+        Assert.Equal(LbfgsStopReason.MaxIterations, second.StopReason);
+        Assert.Equal(3, first.Iterations);
+        Assert.Equal(2, second.Iterations);
+        Assert.Equal(5, state.Iterations);
+        Assert.Equal(first.FunctionEvaluations + second.FunctionEvaluations, state.FunctionEvaluations);
+    }
+
+    [Fact]
+    public void Evaluation_budget_stops_with_max_evaluations()
+    {
+        // Every iteration evaluates at least once, so after iteration 1 the call has used ≥ 2 evaluations.
+        float[] p = [-1.2f, 1f];
+        var result = new Lbfgs().Minimize(p, Rosenbrock, maxIterations: 100, maxEvaluations: 2);
+
+        Assert.Equal(LbfgsStopReason.MaxEvaluations, result.StopReason);
+        Assert.Equal(1, result.Iterations);
+        Assert.True(result.FunctionEvaluations >= 2);
+    }
+
+    [Theory]
+    [InlineData(2, 1)]
+    [InlineData(3, 2)]
+    [InlineData(4, 4)]
+    public void Default_evaluation_budget_is_five_quarters_of_the_iterations(int maxIterations, int expectedIterations)
+    {
+        // PyTorch's max_eval = max_iter·5//4: 2 → 2, 3 → 3, 4 → 5. With LineSearch.None the start costs one evaluation
+        // and every iteration but the call's last one more, so iteration k ends with 1 + k evaluations; the iteration
+        // limit is tested before the budget. maxIterations 2: 1 + 1 ≥ 2 stops iteration 1 on the budget;
+        // 3: 1 + 2 ≥ 3 stops iteration 2 on the budget; 4: 1 + 3 < 5, so iteration 4 ends on the iteration limit.
+        float[] p = [-1.2f, 1f];
+        var result = new Lbfgs(learningRate: 1e-4, lineSearch: LineSearch.None).Minimize(p, Rosenbrock, maxIterations);
+
+        Assert.Equal(expectedIterations, result.Iterations);
+        Assert.Equal(expectedIterations == maxIterations ? LbfgsStopReason.MaxIterations : LbfgsStopReason.MaxEvaluations, result.StopReason);
+    }
+
+    [Fact]
+    public void Callback_returning_false_stops_after_that_iteration()
+    {
+        var problem = new Quadratic(10, seed: 7);
+        float[] x = new float[problem.Length];
+        var losses = new List<double>();
+
+        var result = new Lbfgs().Minimize(x, problem.Evaluate, maxIterations: 50,
+            onIteration: it => { losses.Add(it.Loss); return it.Iteration < 2; });
+
+        Assert.Equal(LbfgsStopReason.StoppedByCallback, result.StopReason);
+        Assert.Equal(2, result.Iterations);
+        Assert.Equal(2, losses.Count);
+        Assert.True(losses[1] < losses[0] && losses[0] < result.InitialLoss);
+        Assert.Equal(losses[1], result.Loss);
+    }
+
+    [Fact]
+    public void Direction_equals_textbook_two_loop_recursion_over_the_same_history()
+    {
+        // After 6 iterations with historySize 3 (so the ring buffer has wrapped), the stored direction d was computed from
+        // the stored gradient g_prev and the stored pairs. Recompute it with Nocedal & Wright's Algorithm 7.4 in double:
+        //   q ← g; for i = newest..oldest: αᵢ = ρᵢ sᵢᵀq; q ← q − αᵢyᵢ;  r ← γq with γ = sᵀy / yᵀy of the newest pair;
+        //   for i = oldest..newest: β = ρᵢ yᵢᵀr; r ← r + sᵢ(αᵢ − β);  d = −r   (ρᵢ = 1 / yᵢᵀsᵢ).
+        var problem = new Quadratic(10, seed: 11);
+        var lbfgs = new Lbfgs(historySize: 3);
+        var state = lbfgs.CreateState(problem.Length);
+        float[] x = new float[problem.Length];
+        lbfgs.Minimize(x, problem.Evaluate, state, maxIterations: 6, maxEvaluations: 100);
+        Assert.Equal(3, state.HistoryCount);
+
+        int m = state.HistoryCount;
+        var s = Enumerable.Range(0, m).Select(i => ToDouble(state.HistoryS(i))).ToArray();
+        var y = Enumerable.Range(0, m).Select(i => ToDouble(state.HistoryY(i))).ToArray();
+        static double Dot(double[] a, double[] b) => a.Zip(b, (u, v) => u * v).Sum();
+
+        // On a quadratic every pair satisfies y = A·s, which checks the stored history independently.
+        for (int i = 0; i < m; i++)
+        {
+            var As = problem.Multiply(state.HistoryS(i));
+            double scale = As.Max(Math.Abs);
+            for (int j = 0; j < problem.Length; j++)
+            {
+                Assert.Equal(As[j], y[i][j], 1e-4 * scale);
+            }
+        }
+
+        var rho = Enumerable.Range(0, m).Select(i => 1 / Dot(y[i], s[i])).ToArray();
+        var q = ToDouble(state.PreviousGradient);
+        var alpha = new double[m];
+        for (int i = m - 1; i >= 0; i--)
+        {
+            alpha[i] = rho[i] * Dot(s[i], q);
+            for (int j = 0; j < q.Length; j++)
+            {
+                q[j] -= alpha[i] * y[i][j];
+            }
+        }
+
+        double gamma = Dot(s[m - 1], y[m - 1]) / Dot(y[m - 1], y[m - 1]);
+        var r = q.Select(v => gamma * v).ToArray();
+        for (int i = 0; i < m; i++)
+        {
+            double beta = rho[i] * Dot(y[i], r);
+            for (int j = 0; j < r.Length; j++)
+            {
+                r[j] += s[i][j] * (alpha[i] - beta);
+            }
+        }
+
+        Assert.Equal(gamma, state.HessianDiagonal, 1e-6 * gamma);
+        double norm = r.Max(Math.Abs);
+        for (int j = 0; j < r.Length; j++)
+        {
+            Assert.Equal(-r[j], state.Direction[j], 1e-5 * norm);
+        }
+    }
+
+    [Theory]
+    [InlineData(LineSearch.StrongWolfe)]
+    [InlineData(LineSearch.None)]
+    public void Saved_and_restored_state_continues_bit_identically(LineSearch lineSearch)
+    {
+        var problem = new Quadratic(10, seed: 3);
+        var lbfgs = new Lbfgs(historySize: 4, learningRate: lineSearch == LineSearch.None ? 0.05 : 1, lineSearch: lineSearch);
+
+        // Reference: 3 + 4 iterations on one state.
+        var uninterrupted = lbfgs.CreateState(problem.Length);
+        float[] expected = new float[problem.Length];
+        lbfgs.Minimize(expected, problem.Evaluate, uninterrupted, maxIterations: 3, maxEvaluations: 100);
+        lbfgs.Minimize(expected, problem.Evaluate, uninterrupted, maxIterations: 4, maxEvaluations: 100);
+
+        // Same run, but the state after 3 iterations goes through a stream into a fresh state.
+        var before = lbfgs.CreateState(problem.Length);
+        float[] actual = new float[problem.Length];
+        lbfgs.Minimize(actual, problem.Evaluate, before, maxIterations: 3, maxEvaluations: 100);
+        using var snapshot = new MemoryStream();
+        before.Save(snapshot);
+        snapshot.Position = 0;
+        var restored = lbfgs.CreateState(problem.Length);
+        restored.Restore(snapshot);
+        lbfgs.Minimize(actual, problem.Evaluate, restored, maxIterations: 4, maxEvaluations: 100);
+
+        Assert.Equal(expected, actual);
+        Assert.Equal(Snapshot(uninterrupted), Snapshot(restored));
+        Assert.Equal(7, restored.Iterations);
+    }
+
+    private static byte[] Snapshot(LbfgsState state)
+    {
+        using var stream = new MemoryStream();
+        state.Save(stream);
+        return stream.ToArray();
+    }
+
+    [Fact]
+    public void Restore_rejects_a_snapshot_of_another_size_and_names_both()
+    {
+        var snapshot = Snapshot(new Lbfgs(historySize: 5).CreateState(3));
+        var other = new Lbfgs(historySize: 5).CreateState(4);
+
+        var error = Assert.Throws<InvalidDataException>(() => other.Restore(new MemoryStream(snapshot)));
+
+        Assert.Contains("3 parameters and historySize 5", error.Message);
+        Assert.Contains("4 parameters and historySize 5", error.Message);
+    }
+
+    [Fact]
+    public void Cubic_interpolation_finds_the_minimizer_of_a_quadratic_and_respects_bounds()
+    {
+        // f = (x − 2)²: (0, 4, −4) and (1, 1, −2). d1 = −4 − 2 − 3·(4 − 1)/(0 − 1) = 3, d2 = √(9 − 8) = 1,
+        // minimizer = 1 − 1·(−2 + 1 − 3)/(−2 + 4 + 2) = 2.
+        Assert.Equal(2.0, StrongWolfeLineSearch.CubicInterpolate(0, 4, -4, 1, 1, -2, 0, 10));
+        Assert.Equal(1.5, StrongWolfeLineSearch.CubicInterpolate(0, 4, -4, 1, 1, -2, 0, 1.5));
+        Assert.Equal(2.0, StrongWolfeLineSearch.CubicInterpolate(1, 1, -2, 0, 4, -4, 0, 10));
+
+        // (0, 0, 1) and (1, 2/3, 1): d1 = 1 + 1 − 3·(0 − 2/3)/(0 − 1) = 0, d1² − g1·g2 = −1 < 0: the midpoint of [0, 1].
+        Assert.Equal(0.5, StrongWolfeLineSearch.CubicInterpolate(0, 0, 1, 1, 2.0 / 3, 1));
+    }
+
+    public static TheoryData<string, Func<Lbfgs>> InvalidConfigurations => new()
+    {
+        { "learningRate", () => new Lbfgs(learningRate: 0) },
+        { "learningRate", () => new Lbfgs(learningRate: double.NaN) },
+        { "learningRate", () => new Lbfgs(learningRate: double.PositiveInfinity) },
+        { "historySize", () => new Lbfgs(historySize: 0) },
+        { "gradientTolerance", () => new Lbfgs(gradientTolerance: -1e-9) },
+        { "gradientTolerance", () => new Lbfgs(gradientTolerance: double.NaN) },
+        { "changeTolerance", () => new Lbfgs(changeTolerance: double.PositiveInfinity) },
+        { "lineSearch", () => new Lbfgs(lineSearch: (LineSearch)7) },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidConfigurations))]
+    public void Invalid_hyperparameter_throws_naming_it(string parameter, Func<Lbfgs> create)
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(create);
+        Assert.Equal(parameter, error.ParamName);
+    }
+
+    [Fact]
+    public void Invalid_run_arguments_throw_naming_them()
+    {
+        var lbfgs = new Lbfgs();
+        float[] p = [0f];
+        Assert.Equal("maxIterations", Assert.Throws<ArgumentOutOfRangeException>(() => lbfgs.Minimize(p, ShiftedSquare, 0)).ParamName);
+        Assert.Equal("maxEvaluations", Assert.Throws<ArgumentOutOfRangeException>(() => lbfgs.Minimize(p, ShiftedSquare, 5, maxEvaluations: 0)).ParamName);
+        Assert.Equal("parameterCount", Assert.Throws<ArgumentOutOfRangeException>(() => lbfgs.CreateState(0)).ParamName);
+        Assert.Equal("state", Assert.Throws<ArgumentException>(() => lbfgs.Minimize(p, ShiftedSquare, lbfgs.CreateState(2), 5)).ParamName);
+        Assert.Equal("state", Assert.Throws<ArgumentException>(() => lbfgs.Minimize(p, ShiftedSquare, new Lbfgs(historySize: 3).CreateState(1), 5)).ParamName);
+    }
+
+    [Fact]
+    public void Non_finite_loss_throws_instead_of_spreading_nan()
+    {
+        float[] p = [1f];
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            new Lbfgs().Minimize(p, (x, g) => { g[0] = 1; return x[0] < 1 ? double.NaN : 1.0; }, maxIterations: 5));
+        Assert.Contains("NaN", error.Message);
+    }
+
+    [Fact]
+    public void With_learning_rate_keeps_every_other_setting()
+    {
+        var lbfgs = new Lbfgs(historySize: 7, gradientTolerance: 1e-5, changeTolerance: 1e-6, lineSearch: LineSearch.None);
+        var copy = Assert.IsType<Lbfgs>(lbfgs.WithLearningRate(0.5));
+        Assert.Equal(0.5, copy.LearningRate);
+        Assert.Equal("Lbfgs(learningRate: 0.5, historySize: 7, gradientTolerance: 1E-05, changeTolerance: 1E-06, lineSearch: None)", copy.ToString());
+        Assert.Equal("Lbfgs", copy.Name);
+    }
+}

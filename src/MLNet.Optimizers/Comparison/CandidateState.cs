@@ -21,15 +21,18 @@ internal sealed class CandidateState(ComparisonCandidate candidate, int index)
 
     public CandidateStatus Status { get; set; } = CandidateStatus.NotEvaluated;
 
-    public bool Diverged => Status == CandidateStatus.Diverged;
+    /// <summary>True once a training run diverged or was refused: the candidate trains no more.</summary>
+    public bool Dropped => Status is CandidateStatus.Diverged or CandidateStatus.Failed;
+
+    public string? Note => _note;
 
     public TimeSpan FitTime { get; set; }
 
     public double PrimaryMean(ComparisonMetric primary) => _metrics.TryGetValue(primary, out var summary) ? summary.Mean : double.NaN;
 
-    public void Diverge(string message)
+    public void Drop(CandidateStatus status, string message)
     {
-        Status = CandidateStatus.Diverged;
+        Status = status;
         _note = message;
     }
 

@@ -17,6 +17,9 @@ public enum CandidateStatus
     /// <summary>Its training diverged (non-finite loss or parameters); see <see cref="LeaderboardRow.Note"/>.</summary>
     Diverged,
 
+    /// <summary>Its training was refused (e.g. a setting the trainer does not support); see <see cref="LeaderboardRow.Note"/>.</summary>
+    Failed,
+
     /// <summary>The time budget ran out before it completed its first rung; it has no metrics.</summary>
     NotEvaluated,
 }
@@ -83,7 +86,7 @@ public sealed class LeaderboardRow
     public required CandidateStatus Status { get; init; }
 
     /// <summary>True when successive halving or the budget ended the candidate before the last rung.</summary>
-    public bool StoppedEarly => Status is CandidateStatus.StoppedEarly or CandidateStatus.BudgetExhausted or CandidateStatus.Diverged;
+    public bool StoppedEarly => Status is CandidateStatus.StoppedEarly or CandidateStatus.BudgetExhausted or CandidateStatus.Diverged or CandidateStatus.Failed;
 
     /// <summary>A remark, such as the divergence message; null when there is none.</summary>
     public string? Note { get; init; }

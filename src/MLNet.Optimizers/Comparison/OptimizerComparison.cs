@@ -133,7 +133,7 @@ public sealed class OptimizerComparison
             foreach (CandidateState state in alive)
             {
                 var run = new RungRun(options.NumberOfFolds);
-                for (int fold = 0; fold < options.NumberOfFolds && !state.Diverged; fold++)
+                for (int fold = 0; fold < options.NumberOfFolds && !state.Dropped; fold++)
                 {
                     if (clock.Elapsed >= searchDeadline || budget.IsCancellationRequested)
                     {
@@ -158,8 +158,14 @@ public sealed class OptimizerComparison
                     }
                     catch (InvalidOperationException diverged)
                     {
-                        state.Diverge(diverged.Message);
+                        state.Drop(CandidateStatus.Diverged, diverged.Message);
                         Info(log, $"{state.Candidate.Label}: diverged at rung {rung + 1}, fold {fold + 1}: {diverged.Message}");
+                    }
+                    catch (Exception refused) when (refused is NotSupportedException or ArgumentException)
+                    {
+                        // One candidate's unsupported setting must not end the comparison of the others.
+                        state.Drop(CandidateStatus.Failed, refused.Message);
+                        Info(log, $"{state.Candidate.Label}: failed at rung {rung + 1}, fold {fold + 1}: {refused.Message}");
                     }
                     finally
                     {
@@ -187,7 +193,7 @@ public sealed class OptimizerComparison
             if (budgetExhausted)
             {
                 Info(log, $"Time budget spent during rung {rung + 1}; candidates that did not finish it keep their last complete result.");
-                foreach (CandidateState state in alive.Where(s => !s.Diverged))
+                foreach (CandidateState state in alive.Where(s => !s.Dropped))
                 {
                     state.Status = state.RungReached < 0 ? CandidateStatus.NotEvaluated : CandidateStatus.BudgetExhausted;
                 }
@@ -222,7 +228,7 @@ public sealed class OptimizerComparison
             throw new InvalidOperationException(budgetExhausted
                 ? $"The time budget of {options.TimeBudget.TotalSeconds:0.#} s ran out before any candidate finished its first rung " +
                   $"({rungEpochs[0]} epochs on {options.NumberOfFolds} folds); increase TimeBudget or pass fewer Candidates."
-                : "Every candidate diverged; normalise the features in PipelinePrefix or lower the learning rates.");
+                : $"Every candidate diverged or failed; the first reported: {states.First(s => s.Note is not null).Note}");
         }
 
         Info(log, $"Best: {best.Candidate.Label} ({best.Candidate.Configuration}); refitting on all {labels.RowCount} rows for {best.EpochsTrained} epochs.");

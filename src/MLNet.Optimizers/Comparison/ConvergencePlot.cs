@@ -111,8 +111,8 @@ public static class ConvergencePlot
         plot.Title($"{result.Task}: {(loss == ConvergenceLoss.Training ? "training" : "validation")} loss per epoch, {result.Curves.Count} candidates (thick: finalists)");
         plot.Grid.MinorLineWidth = 1;
 
-        // One legend entry per optimizer family (its middle shade): the grid of learning rates would not fit as separate entries.
-        foreach (var family in result.Curves.GroupBy(c => c.Name, StringComparer.Ordinal))
+        // One legend entry per optimizer family that has a curve (its middle shade): the learning-rate grid would not fit as entries.
+        foreach (var family in result.Curves.Where(c => c.TrainingLoss.Count > 0).GroupBy(c => c.Name, StringComparer.Ordinal))
         {
             ConvergenceCurve[] members = [.. family];
             plot.Legend.ManualItems.Add(new LegendItem

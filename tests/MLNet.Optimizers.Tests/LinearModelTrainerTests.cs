@@ -423,5 +423,22 @@ public class LinearModelTrainerTests
         }
     }
 
+    [Fact]
+    public void Unusable_data_is_rejected_before_training()
+    {
+        var trainer = new LinearModelTrainer(new LogisticObjective(), new TrainingOptions { Optimizer = new Sgd() });
+        var train = TrainingData.Dense(1, [1f, 2f], [0f, 1f], null);
+
+        var badLabel = Assert.Throws<ArgumentException>(() => trainer.Train(train, TrainingData.Dense(1, [1f], [3f], null)));
+        var noWeight = Assert.Throws<ArgumentException>(() => trainer.Train(TrainingData.Dense(1, [1f, 2f], [0f, 1f], [0f, 0f])));
+        var wrongWidth = Assert.Throws<ArgumentException>(() => trainer.Train(train, TrainingData.Dense(2, [1f, 2f], [1f], null)));
+        var wrongStart = Assert.Throws<ArgumentException>(() => trainer.Train(train, initialParameters: [1f, 2f, 3f]));
+
+        Assert.Contains("Row 0: label is 3", badLabel.Message);
+        Assert.Equal("train", noWeight.ParamName);
+        Assert.Equal("validation", wrongWidth.ParamName);
+        Assert.Equal("initialParameters", wrongStart.ParamName);
+    }
+
     private static int[] Bits(float[] values) => [.. values.Select(BitConverter.SingleToInt32Bits)];
 }

@@ -174,6 +174,14 @@ public abstract class LinearObjective
         }
     }
 
+    /// <summary>Throws unless every label of <paramref name="data"/> suits this objective (names the first bad row).</summary>
+    /// <param name="data">The data to check.</param>
+    public void EnsureValidLabels(TrainingData data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ValidateRows(data, data.AllRows);
+    }
+
     private void ValidateRows(TrainingData data, ReadOnlySpan<int> rows)
     {
         var labels = data.Labels;

@@ -83,11 +83,10 @@ public sealed class LinearModelTrainer
             (train, validation) = Split(train, fraction, random);
         }
 
-        if (!(train.TotalWeight > 0))
+        EnsureUsable(train, nameof(train));
+        if (validation is not null)
         {
-            throw new ArgumentException(
-                $"train has {train.RowCount} rows whose weights sum to {train.TotalWeight}; at least one row with a positive weight is needed.",
-                nameof(train));
+            EnsureUsable(validation, nameof(validation));
         }
 
         return _options.Optimizer switch
@@ -160,6 +159,17 @@ public sealed class LinearModelTrainer
         }
 
         return new TrainingResult(layout, monitor.BestParameters ?? evaluation, history, stoppedEarly: false, monitor.BestEpoch);
+    }
+
+    /// <summary>Rejects data before any epoch runs: labels the objective cannot take, or no positive weight.</summary>
+    private void EnsureUsable(TrainingData data, string name)
+    {
+        _objective.EnsureValidLabels(data);
+        if (!(data.TotalWeight > 0))
+        {
+            throw new ArgumentException(
+                $"{name} has {data.RowCount} rows whose weights sum to {data.TotalWeight}; at least one row with a positive weight is needed.", name);
+        }
     }
 
     private void AddL2Gradient(LinearModelLayout layout, ReadOnlySpan<float> parameters, Span<float> gradient)

@@ -43,7 +43,7 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
         }
 
         _environment = environment;
-        _options = options;
+        _options = options.Clone(); // later changes to the caller's object must not bypass the checks below
         Name = name;
 
         // Builds the loop once now so that every hyperparameter is checked at construction, as ML.NET trainers do.

@@ -87,6 +87,9 @@ public abstract class LinearTrainerOptions
     /// <value>Default none.</value>
     public CancellationToken CancellationToken;
 
+    /// <summary>A shallow copy (the optimizer is immutable and may be shared).</summary>
+    internal LinearTrainerOptions Clone() => (LinearTrainerOptions)MemberwiseClone();
+
     /// <summary>The default values of the options, shared by the three trainers; the catalog methods use the same constants.</summary>
     public static class Defaults
     {

@@ -68,5 +68,13 @@ public class MlNetModelFactoryTests
             loaded.LastTransformer, exactMatch: false);
         Assert.Equal(model.LastTransformer.Model.SubModel.Weights, last.Model.SubModel.Weights);
         Assert.Equal(Floats(model.Transform(data), "Probability"), Floats(loaded.Transform(data), "Probability"));
+
+        // Platt with slope −1, offset 0: Probability = 1/(1 + exp(−Score)).
+        var scored = loaded.Transform(data);
+        float[] scores = Floats(scored, "Score"), probabilities = Floats(scored, "Probability");
+        for (int i = 0; i < scores.Length; i++)
+        {
+            Assert.Equal(1 / (1 + Math.Exp(-scores[i])), probabilities[i], 1e-6);
+        }
     }
 }

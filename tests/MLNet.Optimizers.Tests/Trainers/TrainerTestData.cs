@@ -35,7 +35,17 @@ internal static class TrainerTestData
     internal static DataOperationsCatalog.TrainTestData Split(MLContext mlContext, IDataView data) =>
         mlContext.Data.TrainTestSplit(data, testFraction: 0.2, seed: 7);
 
-    internal static long RowCount(IDataView data) => data.GetRowCount() ?? data.GetColumn<float>(data.Schema.First(c => c.Type is NumberDataViewType).Name).LongCount();
+    internal static long RowCount(IDataView data)
+    {
+        long count = 0;
+        using DataViewRowCursor cursor = data.GetRowCursor([]);
+        while (cursor.MoveNext())
+        {
+            count++;
+        }
+
+        return count;
+    }
 
     /// <summary>Every float of a column (scalar or vector), row by row.</summary>
     internal static float[] Floats(IDataView data, string column) =>

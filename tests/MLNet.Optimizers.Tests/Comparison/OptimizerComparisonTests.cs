@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Xml.Linq;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using MLNet.Optimizers.Comparison;
 
 namespace MLNet.Optimizers.Tests.Comparison;
@@ -140,18 +141,62 @@ public class OptimizerComparisonTests(BreastCancerComparisonFixture fixture) : I
     }
 }
 
-public class OptimizerComparisonBudgetTests
+public class OptimizerComparisonRunTests
 {
+    [Fact]
+    public void MulticlassWithNumericLabel_ReportsProgressAndLogs_AndBestModelPredictsOriginalLabels()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var logLines = new List<string>();
+        mlContext.Log += (_, e) => { if (e.Source.StartsWith(nameof(OptimizerComparison), StringComparison.Ordinal)) { logLines.Add(e.Message); } };
+        var reports = new List<ComparisonProgress>();
+        var options = new OptimizerComparisonOptions
+        {
+            Data = ComparisonData.Load(mlContext, "iris.csv", DataKind.Single),
+            Task = ComparisonTask.MulticlassClassification,
+            PipelinePrefix = mlContext.Transforms.NormalizeMeanVariance("Features"),
+            Candidates = [new ComparisonCandidate(new Adam(learningRate: 0.1)), new ComparisonCandidate(new Sgd(learningRate: 0.001), "SlowSgd")],
+            NumberOfFolds = 3,
+            MaximumNumberOfEpochs = 20,
+            ReductionFactor = 2,
+        };
+        ComparisonResult result = new OptimizerComparison(mlContext).Run(options, new SynchronousProgress(reports.Add));
+
+        // 2 candidates, eta 2, 20 epochs: rungs of 10 and 20 epochs; the slow SGD is stopped after the first.
+        Assert.Equal([10, 20], result.RungEpochs);
+        Assert.Equal("Adam", result.Best.Name);
+        Assert.Equal(CandidateStatus.StoppedEarly, result.Leaderboard[1].Status);
+        Assert.Equal(ComparisonMetric.MacroAccuracy, result.PrimaryMetric);
+        // Trials: 2 candidates x 3 folds at rung 1, then 1 x 3 at rung 2; each run reports its start and every epoch.
+        Assert.Equal(9, reports.Max(r => r.Trial));
+        Assert.Equal(6 * (1 + 10) + 3 * (1 + 20), reports.Count);
+        Assert.Equal([0, 1, 2], reports.Select(r => r.Fold).Distinct().Order());
+        Assert.Contains(logLines, line => line.Contains("Rung 2/2", StringComparison.Ordinal));
+        Assert.Contains(logLines, line => line.Contains("Best: Adam", StringComparison.Ordinal));
+
+        // The label was mapped to keys inside; the model maps predictions back to the original numeric labels.
+        IDataView scored = result.BestModel.Transform(options.Data);
+        float[] predicted = [.. scored.GetColumn<float>("PredictedLabel")];
+        Assert.Equal([0f, 1f, 2f], predicted.Distinct().Order());
+    }
+
+    private sealed class SynchronousProgress(Action<ComparisonProgress> report) : IProgress<ComparisonProgress>
+    {
+        public void Report(ComparisonProgress value) => report(value);
+    }
+
     [Fact]
     public void WholeRun_RespectsItsBudgetWithin20Percent()
     {
         var mlContext = new MLContext(seed: 1);
+        // Far more work than 4 s allow (70 candidates on digits, rungs of 30/90/270/810 epochs of batch 8), so the budget ends it.
         var options = new OptimizerComparisonOptions
         {
-            Data = ComparisonData.BreastCancer(mlContext),
+            Data = ComparisonData.Load(mlContext, "digits.csv", DataKind.Single),
+            Task = ComparisonTask.MulticlassClassification,
             PipelinePrefix = mlContext.Transforms.NormalizeMeanVariance("Features"),
             BatchSize = 8,
-            MaximumNumberOfEpochs = 200,
+            MaximumNumberOfEpochs = 810,
             TimeBudget = TimeSpan.FromSeconds(4),
         };
         var clock = Stopwatch.StartNew();

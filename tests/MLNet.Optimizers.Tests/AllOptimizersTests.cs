@@ -23,6 +23,17 @@ public class AllOptimizersTests
         ["RmsProp centered+momentum+weight decay"] = () => new RmsProp(learningRate: 0.01, momentum: 0.9, centered: true, weightDecay: 1e-3),
         ["Adadelta"] = () => new Adadelta(),
         ["Adadelta weight decay"] = () => new Adadelta(weightDecay: 1e-3),
+        ["Adam"] = () => new Adam(learningRate: 0.05),
+        ["Adam weight decay+amsGrad"] = () => new Adam(learningRate: 0.05, weightDecay: 1e-3, amsGrad: true),
+        ["AdamW"] = () => new AdamW(learningRate: 0.05),
+        ["AdamW amsGrad"] = () => new AdamW(learningRate: 0.05, amsGrad: true),
+        ["Adamax"] = () => new Adamax(learningRate: 0.05, weightDecay: 1e-3),
+        ["NAdam"] = () => new NAdam(learningRate: 0.05, weightDecay: 1e-3),
+        ["RAdam"] = () => new RAdam(learningRate: 0.05, weightDecay: 1e-3),
+        ["ScheduleFreeAdamW"] = () => new ScheduleFreeAdamW(learningRate: 0.05),
+        ["ScheduleFreeAdamW warm-up+weight decay"] = () => new ScheduleFreeAdamW(learningRate: 0.05, weightDecay: 1e-3, warmupSteps: 10),
+        ["ScheduleFreeSgd"] = () => new ScheduleFreeSgd(learningRate: 0.1),
+        ["ScheduleFreeSgd warm-up+weight decay+r"] = () => new ScheduleFreeSgd(learningRate: 0.1, weightDecay: 1e-3, warmupSteps: 10, r: 1),
     };
 
     public static TheoryData<string> OptimizerCases => new(Configurations.Keys);

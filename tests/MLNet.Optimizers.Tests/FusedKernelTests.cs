@@ -23,7 +23,18 @@ public class FusedKernelTests
         ("RmsProp plain", new RmsProp(weightDecay: 0.01)),
         ("RmsProp centered+momentum", new RmsProp(momentum: 0.9, centered: true)),
         ("RmsProp centered, alpha < 0.5", new RmsProp(alpha: 0.25, centered: true)),
-        ("Adadelta", new Adadelta(weightDecay: 0.01)));
+        ("Adadelta", new Adadelta(weightDecay: 0.01)),
+        ("Adam", new Adam()),
+        ("Adam weight decay", new Adam(weightDecay: 0.1)),
+        ("Adam amsGrad+weight decay", new Adam(amsGrad: true, weightDecay: 0.1)),
+        ("AdamW", new AdamW(weightDecay: 0.1)),
+        ("AdamW amsGrad", new AdamW(amsGrad: true)),
+        ("Adamax weight decay", new Adamax(weightDecay: 0.1)),
+        ("Adamax beta1 < 0.5", new Adamax(beta1: 0.3)), // lerp weight 0.7 ≥ 0.5: PyTorch's other lerp branch
+        ("NAdam weight decay", new NAdam(weightDecay: 0.1)),
+        ("RAdam weight decay", new RAdam(weightDecay: 0.1)),
+        ("ScheduleFreeAdamW warm-up+weight decay+r", new ScheduleFreeAdamW(weightDecay: 0.1, warmupSteps: 3, r: 1)),
+        ("ScheduleFreeSgd warm-up+weight decay", new ScheduleFreeSgd(weightDecay: 0.1, warmupSteps: 3, weightLrPower: 1)));
 
     public static TheoryData<string, int> Cases()
     {
@@ -51,8 +62,9 @@ public class FusedKernelTests
         var p = parameters.AsSpan(Guard, length);
         var q = referenceParameters.AsSpan(Guard, length);
 
-        // Three steps so first-step branches (SGD's buffer, Adagrad's undecayed rate) and steady state both run.
-        foreach (double learningRate in new[] { 0.1, 0.05, 0.02 })
+        // Seven steps so first-step branches (SGD's buffer, Adagrad's undecayed rate, schedule-free's z) and steady state
+        // both run, and RAdam reaches its rectified branch (t ≥ 6).
+        foreach (double learningRate in new[] { 0.1, 0.05, 0.02, 0.1, 0.05, 0.02, 0.1 })
         {
             float[] gradient = Guarded(length, random, scale: 1);
             rule.Step(p, gradient.AsSpan(Guard, length), fusedState, learningRate);
@@ -61,9 +73,16 @@ public class FusedKernelTests
 
         Assert.Equal(Bits(referenceParameters), Bits(parameters));
         Assert.Equal(referenceState.Step, fusedState.Step);
+        Assert.Equal(referenceState.VectorNames, fusedState.VectorNames);
         foreach (string name in referenceState.VectorNames)
         {
             Assert.Equal(Bits(referenceState.Vector(name)), Bits(fusedState.Vector(name)));
+        }
+
+        Assert.Equal(referenceState.ScalarNames, fusedState.ScalarNames);
+        foreach (string name in referenceState.ScalarNames)
+        {
+            Assert.Equal(BitConverter.DoubleToInt64Bits(referenceState.Scalar(name)), BitConverter.DoubleToInt64Bits(fusedState.Scalar(name)));
         }
 
         AssertGuardsUntouched(parameters, length);
@@ -78,6 +97,13 @@ public class FusedKernelTests
         Adagrad adagrad => adagrad.ReferenceStep,
         RmsProp rmsProp => rmsProp.ReferenceStep,
         Adadelta adadelta => adadelta.ReferenceStep,
+        Adam adam => adam.ReferenceStep,
+        AdamW adamW => adamW.ReferenceStep,
+        Adamax adamax => adamax.ReferenceStep,
+        NAdam nadam => nadam.ReferenceStep,
+        RAdam radam => radam.ReferenceStep,
+        ScheduleFreeAdamW scheduleFreeAdamW => scheduleFreeAdamW.ReferenceStep,
+        ScheduleFreeSgd scheduleFreeSgd => scheduleFreeSgd.ReferenceStep,
         _ => throw new NotSupportedException($"Add {rule.Name}'s ReferenceStep to {nameof(ReferenceOf)}."),
     };
 

@@ -45,14 +45,49 @@ internal static class Golden
     /// <summary>The gradients as doubles (exactly the float values), for the ports.</summary>
     public static double[][] GradientsAsDouble() => Array.ConvertAll(Gradients, g => Array.ConvertAll(g, x => (double)x));
 
-    /// <summary>Asserts every element agrees within <see cref="RelativeTolerance"/>.</summary>
-    public static void AssertClose(double[] expected, ReadOnlySpan<float> actual, string what)
+    /// <summary>
+    /// Runs <paramref name="rule"/> over any gradient sequence from <paramref name="theta0"/> (for sequences longer than
+    /// <see cref="Gradients"/>, e.g. RAdam's rectified branch) and records the parameters after every step.
+    /// </summary>
+    /// <param name="rule">The rule under test.</param>
+    /// <param name="theta0">The start point.</param>
+    /// <param name="gradients">One gradient per step.</param>
+    /// <param name="learningRates">The learning rate per step.</param>
+    public static float[][] Trajectory(FirstOrderOptimizer rule, double[] theta0, double[][] gradients, double[] learningRates)
+    {
+        float[] theta = Array.ConvertAll(theta0, x => (float)x);
+        var state = rule.CreateState(theta.Length);
+        var trajectory = new float[gradients.Length][];
+        for (int t = 0; t < gradients.Length; t++)
+        {
+            rule.Step(theta, Array.ConvertAll(gradients[t], x => (float)x), state, learningRates[t]);
+            trajectory[t] = (float[])theta.Clone();
+        }
+
+        return trajectory;
+    }
+
+    /// <summary>The same learning rate for each of <paramref name="steps"/> steps.</summary>
+    public static double[] Constant(double learningRate, int steps) => Enumerable.Repeat(learningRate, steps).ToArray();
+
+    /// <summary>Asserts every element of every step agrees within <see cref="RelativeTolerance"/>.</summary>
+    public static void AssertClose(double[][] expected, float[][] actual, string what = "θ")
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int t = 0; t < expected.Length; t++)
+        {
+            AssertClose(expected[t], actual[t], $"{what}, step {t + 1}");
+        }
+    }
+
+    /// <summary>Asserts every element agrees within <paramref name="relativeTolerance"/> (default <see cref="RelativeTolerance"/>).</summary>
+    public static void AssertClose(double[] expected, ReadOnlySpan<float> actual, string what, double relativeTolerance = RelativeTolerance)
     {
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < expected.Length; i++)
         {
             double error = Math.Abs(actual[i] - expected[i]);
-            Assert.True(error <= RelativeTolerance * Math.Abs(expected[i]),
+            Assert.True(error <= relativeTolerance * Math.Abs(expected[i]),
                 $"{what}[{i}]: expected {expected[i]:R}, got {actual[i]:R} (relative error {error / Math.Abs(expected[i]):E2}).");
         }
     }

@@ -18,6 +18,8 @@ namespace MLNet.Optimizers;
 /// <para>Defaults are PyTorch's: γ = 2e-3, β = (0.9, 0.999), ε = 1e-8, λ = 0, ψ = 4e-3. Per-run state: <c>exp_avg</c> (m),
 /// <c>exp_avg_sq</c> (v) and the scalar <c>mu_product</c> (Π). Π is rounded to float after each product because
 /// PyTorch keeps it in a float32 tensor; the step sizes built from it are computed in double.</para>
+/// <para>This is the PyTorch 2.x formula. PyTorch 1.13 and earlier counted μₜ twice in the second denominator
+/// (1 − Π·μₜ·μₜ₊₁), so their results differ from these by about 1e-3 relative.</para>
 /// <para>Dozat, "Incorporating Nesterov Momentum into Adam", ICLR 2016 workshop.</para>
 /// </remarks>
 public sealed class NAdam : FirstOrderOptimizer

@@ -440,5 +440,44 @@ public class LinearModelTrainerTests
         Assert.Equal("initialParameters", wrongStart.ParamName);
     }
 
+    [Theory]
+    [InlineData("iris", 3, 0.95)]
+    [InlineData("breast_cancer", 2, 0.97)]
+    [InlineData("wine", 3, 0.97)]
+    public void Sample_data_sets_are_learned_to_high_training_accuracy(string name, int classCount, double minimumAccuracy)
+    {
+        var (data, features) = SampleCsv.LoadStandardized(name);
+        LinearObjective objective = classCount == 2 ? new LogisticObjective() : new SoftmaxObjective(classCount);
+        var result = new LinearModelTrainer(objective, new TrainingOptions
+        {
+            Optimizer = new Sgd(learningRate: 0.1, momentum: 0.9),
+            BatchSize = 16,
+            NumberOfEpochs = 30,
+            Seed = 3,
+        }).Train(data);
+
+        var layout = result.Layout;
+        ReadOnlySpan<float> parameters = result.Parameters;
+        int correct = 0;
+        var scores = new double[layout.OutputCount];
+        for (int row = 0; row < data.RowCount; row++)
+        {
+            for (int k = 0; k < layout.OutputCount; k++)
+            {
+                var w = layout.WeightsOf(parameters, k);
+                scores[k] = layout.Biases(parameters)[k];
+                for (int j = 0; j < layout.FeatureCount; j++)
+                {
+                    scores[k] += w[j] * features[(row * layout.FeatureCount) + j];
+                }
+            }
+
+            int predicted = classCount == 2 ? (scores[0] > 0 ? 1 : 0) : Array.IndexOf(scores, scores.Max());
+            correct += predicted == (int)data.Labels[row] ? 1 : 0;
+        }
+
+        Assert.True(correct >= minimumAccuracy * data.RowCount, $"{name}: {correct} of {data.RowCount} correct");
+    }
+
     private static int[] Bits(float[] values) => [.. values.Select(BitConverter.SingleToInt32Bits)];
 }

@@ -67,7 +67,7 @@ public static class ComparisonReport
         text.AppendLine("|" + string.Concat(header.Select(_ => "---|")));
         foreach (string[] cells in Cells(result))
         {
-            text.AppendLine("| " + string.Join(" | ", cells.Select(c => c.Replace("|", "\\|", StringComparison.Ordinal))) + " |");
+            text.AppendLine("| " + string.Join(" | ", cells.Select(c => c.ReplaceLineEndings(" ").Replace("|", "\\|", StringComparison.Ordinal))) + " |");
         }
 
         return text.ToString();
@@ -166,7 +166,7 @@ public static class ComparisonReport
         string[] header = Header(result);
         foreach (string title in header)
         {
-            html.Append($"<th{(title is "Optimizer" or "Status" or "Configuration" ? " class=\"t\"" : "")}>{E(title)}</th>");
+            html.Append($"<th{(title is "Optimizer" or "Status" or "Configuration" or "Note" ? " class=\"t\"" : "")}>{E(title)}</th>");
         }
 
         html.AppendLine("</tr></thead><tbody>");
@@ -175,7 +175,7 @@ public static class ComparisonReport
             html.Append("<tr>");
             for (int i = 0; i < cells.Length; i++)
             {
-                html.Append($"<td{(header[i] is "Optimizer" or "Status" or "Configuration" ? " class=\"t\"" : "")}>{E(cells[i])}</td>");
+                html.Append($"<td{(header[i] is "Optimizer" or "Status" or "Configuration" or "Note" ? " class=\"t\"" : "")}>{E(cells[i])}</td>");
             }
 
             html.AppendLine("</tr>");
@@ -216,7 +216,7 @@ public static class ComparisonReport
     private static string[] Header(ComparisonResult result) =>
     [
         "Rank", "Optimizer", "LR", .. result.Metrics.Select(ComparisonMetrics.ShortName),
-        "Final train loss", "Epochs to 1%", "Epochs", "Rung", "Status", "Fit time (s)", "Configuration",
+        "Final train loss", "Epochs to 1%", "Epochs", "Rung", "Status", "Fit time (s)", "Configuration", "Note",
     ];
 
     private static IEnumerable<string[]> Cells(ComparisonResult result) => result.Leaderboard.Select(row => (string[])
@@ -232,6 +232,7 @@ public static class ComparisonReport
         row.Status.ToString(),
         row.FitTime.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture),
         row.Configuration,
+        row.Note ?? "",
     ]);
 
     private static string Invariant(double value) => value.ToString("R", CultureInfo.InvariantCulture);

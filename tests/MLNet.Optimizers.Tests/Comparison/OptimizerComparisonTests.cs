@@ -94,13 +94,15 @@ public class OptimizerComparisonTests(BreastCancerComparisonFixture fixture) : I
             Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }, png[..8]);
             Assert.True(png.Length > 10_000, $"PNG of {png.Length} bytes");
 
-            // One line per candidate: each candidate's colour strokes at least one path of the SVG.
+            // One line per candidate that has a curve: its own colour strokes at least one path of the SVG.
             XDocument svg = XDocument.Load(files.ValidationLossSvg);
             var strokes = svg.Descendants().Select(e => (string?)e.Attribute("stroke")).OfType<string>()
                 .Select(s => s.ToLowerInvariant()).ToHashSet();
             IReadOnlyDictionary<int, string> colors = ConvergencePlot.SeriesColors(_result);
             Assert.Equal(_result.Curves.Count, colors.Values.Distinct().Count());
-            Assert.All(_result.Curves, curve => Assert.Contains(colors[curve.CandidateIndex], strokes));
+            ConvergenceCurve[] drawn = [.. _result.Curves.Where(c => c.ValidationLoss.Count > 0)];
+            Assert.True(drawn.Length >= 65, $"{drawn.Length} curves");
+            Assert.All(drawn, curve => Assert.Contains(colors[curve.CandidateIndex], strokes));
 
             string html = File.ReadAllText(files.Html);
             Assert.Contains("<table id=\"leaderboard\">", html);

@@ -264,7 +264,11 @@ public class LbfgsTests
     [Fact]
     public void Rosenbrock_from_the_classic_start_reaches_one_one()
     {
-        var lbfgs = new Lbfgs(changeTolerance: 0);
+        // Float parameters resolve 1e-5 near 1 easily (spacing 1.2e-7). A loss computed in float would not: x² rounded to
+        // float is off by up to 6e-8, so 100·(y − x²)² carries noise of ~1e-13 and more, about the size of f itself
+        // near the minimum, and the line search could no longer see decrease. So the objective computes in double from
+        // the float parameters (as the trainers' objectives do). Default settings; the run ends when g·d > −1e-9.
+        var lbfgs = new Lbfgs();
         float[] p = [-1.2f, 1f];
 
         var result = lbfgs.Minimize(p, Rosenbrock, maxIterations: 200);
@@ -631,34 +635,13 @@ public class LbfgsTests
         Assert.Equal(0.5, StrongWolfeLineSearch.CubicInterpolate(0, 0, 1, 1, 2.0 / 3, 1));
     }
 
-    public static TheoryData<string, Func<Lbfgs>> InvalidConfigurations => new()
-    {
-        { "learningRate", () => new Lbfgs(learningRate: 0) },
-        { "learningRate", () => new Lbfgs(learningRate: double.NaN) },
-        { "learningRate", () => new Lbfgs(learningRate: double.PositiveInfinity) },
-        { "historySize", () => new Lbfgs(historySize: 0) },
-        { "gradientTolerance", () => new Lbfgs(gradientTolerance: -1e-9) },
-        { "gradientTolerance", () => new Lbfgs(gradientTolerance: double.NaN) },
-        { "changeTolerance", () => new Lbfgs(changeTolerance: double.PositiveInfinity) },
-        { "lineSearch", () => new Lbfgs(lineSearch: (LineSearch)7) },
-    };
-
-    [Theory]
-    [MemberData(nameof(InvalidConfigurations))]
-    public void Invalid_hyperparameter_throws_naming_it(string parameter, Func<Lbfgs> create)
-    {
-        var error = Assert.Throws<ArgumentOutOfRangeException>(create);
-        Assert.Equal(parameter, error.ParamName);
-    }
-
     [Fact]
-    public void Invalid_run_arguments_throw_naming_them()
+    public void State_of_another_size_is_rejected_naming_the_state()
     {
+        // Invalid hyperparameters and run arguments (learningRate, historySize, tolerances, lineSearch, maxIterations,
+        // maxEvaluations, parameterCount) are rows of the shared InvalidHyperparameterTests table.
         var lbfgs = new Lbfgs();
         float[] p = [0f];
-        Assert.Equal("maxIterations", Assert.Throws<ArgumentOutOfRangeException>(() => lbfgs.Minimize(p, ShiftedSquare, 0)).ParamName);
-        Assert.Equal("maxEvaluations", Assert.Throws<ArgumentOutOfRangeException>(() => lbfgs.Minimize(p, ShiftedSquare, 5, maxEvaluations: 0)).ParamName);
-        Assert.Equal("parameterCount", Assert.Throws<ArgumentOutOfRangeException>(() => lbfgs.CreateState(0)).ParamName);
         Assert.Equal("state", Assert.Throws<ArgumentException>(() => lbfgs.Minimize(p, ShiftedSquare, lbfgs.CreateState(2), 5)).ParamName);
         Assert.Equal("state", Assert.Throws<ArgumentException>(() => lbfgs.Minimize(p, ShiftedSquare, new Lbfgs(historySize: 3).CreateState(1), 5)).ParamName);
     }
@@ -704,11 +687,11 @@ public class LbfgsTests
             float[] c = Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
             const float t = 0.37f;
 
-            Assert.Equal(FixedOrder(n, i => (double)a[i] * b[i]), LbfgsMath.Dot(a, b));
-            Assert.Equal(FixedOrder(n, i => Math.Abs(a[i])), LbfgsMath.SumAbs(a));
             var (ys, yy) = LbfgsMath.CurvaturePair(a, b, c, t);
-            Assert.Equal(FixedOrder(n, i => (double)(a[i] - b[i]) * (c[i] * t)), ys);
-            Assert.Equal(FixedOrder(n, i => (double)(a[i] - b[i]) * (a[i] - b[i])), yy);
+            Assert.Equal((n, "dot", FixedOrder(n, i => (double)a[i] * b[i])), (n, "dot", LbfgsMath.Dot(a, b)));
+            Assert.Equal((n, "sum", FixedOrder(n, i => Math.Abs(a[i]))), (n, "sum", LbfgsMath.SumAbs(a)));
+            Assert.Equal((n, "ys", FixedOrder(n, i => (double)(a[i] - b[i]) * (c[i] * t))), (n, "ys", ys));
+            Assert.Equal((n, "yy", FixedOrder(n, i => (double)(a[i] - b[i]) * (a[i] - b[i]))), (n, "yy", yy));
         }
     }
 

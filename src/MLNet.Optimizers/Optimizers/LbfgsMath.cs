@@ -1,6 +1,5 @@
-using System.Numerics;
 using System.Numerics.Tensors;
-using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace MLNet.Optimizers;
 
@@ -11,30 +10,38 @@ namespace MLNet.Optimizers;
 /// </summary>
 internal static class LbfgsMath
 {
-    /// <summary>Σ aᵢ·bᵢ, each product and the sum in double.</summary>
+    // The reductions below sum in one fixed order on every machine: element i goes to lane i mod 4, each lane adds its
+    // elements in index order, the lanes combine as (l0 + l1) + (l2 + l3), and the tail (n mod 4 elements) follows one
+    // by one. The Vector256 path (8 floats widened into two 4-lane halves) keeps exactly that order, and a float·float
+    // product is exact in double, so the results do not depend on the vector width or on hardware acceleration.
+
+    /// <summary>Σ aᵢ·bᵢ in double, in the fixed order described above.</summary>
     internal static double Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         b = b[..a.Length];
-        double sum = 0;
+        var lanes = Vector256<double>.Zero;
         int i = 0;
-        if (Vector.IsHardwareAccelerated && a.Length >= Vector<float>.Count)
+        if (Vector256.IsHardwareAccelerated)
         {
-            var va = MemoryMarshal.Cast<float, Vector<float>>(a);
-            var vb = MemoryMarshal.Cast<float, Vector<float>>(b);
-            var low = Vector<double>.Zero;
-            var high = Vector<double>.Zero;
-            for (int v = 0; v < va.Length; v++)
+            for (; i + Vector256<float>.Count <= a.Length; i += Vector256<float>.Count)
             {
-                Vector.Widen(va[v], out var aLow, out var aHigh);
-                Vector.Widen(vb[v], out var bLow, out var bHigh);
-                low += aLow * bLow;
-                high += aHigh * bHigh;
+                var va = Vector256.Create(a.Slice(i, Vector256<float>.Count));
+                var vb = Vector256.Create(b.Slice(i, Vector256<float>.Count));
+                lanes += Vector256.WidenLower(va) * Vector256.WidenLower(vb);
+                lanes += Vector256.WidenUpper(va) * Vector256.WidenUpper(vb);
             }
-
-            sum = Vector.Sum(low + high);
-            i = va.Length * Vector<float>.Count;
         }
 
+        double l0 = lanes[0], l1 = lanes[1], l2 = lanes[2], l3 = lanes[3];
+        for (; i + 4 <= a.Length; i += 4)
+        {
+            l0 += (double)a[i] * b[i];
+            l1 += (double)a[i + 1] * b[i + 1];
+            l2 += (double)a[i + 2] * b[i + 2];
+            l3 += (double)a[i + 3] * b[i + 3];
+        }
+
+        double sum = (l0 + l1) + (l2 + l3);
         for (; i < a.Length; i++)
         {
             sum += (double)a[i] * b[i];
@@ -43,25 +50,31 @@ internal static class LbfgsMath
         return sum;
     }
 
-    /// <summary>Σ |aᵢ| (the L1 norm) in double.</summary>
+    /// <summary>Σ |aᵢ| (the L1 norm) in double, in the fixed order described above.</summary>
     internal static double SumAbs(ReadOnlySpan<float> a)
     {
-        double sum = 0;
+        var lanes = Vector256<double>.Zero;
         int i = 0;
-        if (Vector.IsHardwareAccelerated && a.Length >= Vector<float>.Count)
+        if (Vector256.IsHardwareAccelerated)
         {
-            var va = MemoryMarshal.Cast<float, Vector<float>>(a);
-            var acc = Vector<double>.Zero;
-            for (int v = 0; v < va.Length; v++)
+            for (; i + Vector256<float>.Count <= a.Length; i += Vector256<float>.Count)
             {
-                Vector.Widen(Vector.Abs(va[v]), out var low, out var high);
-                acc += low + high;
+                var va = Vector256.Abs(Vector256.Create(a.Slice(i, Vector256<float>.Count)));
+                lanes += Vector256.WidenLower(va);
+                lanes += Vector256.WidenUpper(va);
             }
-
-            sum = Vector.Sum(acc);
-            i = va.Length * Vector<float>.Count;
         }
 
+        double l0 = lanes[0], l1 = lanes[1], l2 = lanes[2], l3 = lanes[3];
+        for (; i + 4 <= a.Length; i += 4)
+        {
+            l0 += Math.Abs(a[i]);
+            l1 += Math.Abs(a[i + 1]);
+            l2 += Math.Abs(a[i + 2]);
+            l3 += Math.Abs(a[i + 3]);
+        }
+
+        double sum = (l0 + l1) + (l2 + l3);
         for (; i < a.Length; i++)
         {
             sum += Math.Abs(a[i]);
@@ -83,40 +96,49 @@ internal static class LbfgsMath
     {
         previousGradient = previousGradient[..gradient.Length];
         direction = direction[..gradient.Length];
-        double ys = 0, yy = 0;
+        var ysLanes = Vector256<double>.Zero;
+        var yyLanes = Vector256<double>.Zero;
         int i = 0;
-        if (Vector.IsHardwareAccelerated && gradient.Length >= Vector<float>.Count)
+        if (Vector256.IsHardwareAccelerated)
         {
-            var g = MemoryMarshal.Cast<float, Vector<float>>(gradient);
-            var gp = MemoryMarshal.Cast<float, Vector<float>>(previousGradient);
-            var d = MemoryMarshal.Cast<float, Vector<float>>(direction);
-            var t = new Vector<float>(step);
-            Vector<double> ysLow = Vector<double>.Zero, ysHigh = Vector<double>.Zero;
-            Vector<double> yyLow = Vector<double>.Zero, yyHigh = Vector<double>.Zero;
-            for (int v = 0; v < g.Length; v++)
+            var t = Vector256.Create(step);
+            for (; i + Vector256<float>.Count <= gradient.Length; i += Vector256<float>.Count)
             {
-                Vector.Widen(g[v] - gp[v], out var yLow, out var yHigh);
-                Vector.Widen(d[v] * t, out var sLow, out var sHigh);
-                ysLow += yLow * sLow;
-                ysHigh += yHigh * sHigh;
-                yyLow += yLow * yLow;
-                yyHigh += yHigh * yHigh;
+                var y = Vector256.Create(gradient.Slice(i, Vector256<float>.Count)) - Vector256.Create(previousGradient.Slice(i, Vector256<float>.Count));
+                var s = Vector256.Create(direction.Slice(i, Vector256<float>.Count)) * t;
+                var yLow = Vector256.WidenLower(y);
+                var yHigh = Vector256.WidenUpper(y);
+                ysLanes += yLow * Vector256.WidenLower(s);
+                yyLanes += yLow * yLow;
+                ysLanes += yHigh * Vector256.WidenUpper(s);
+                yyLanes += yHigh * yHigh;
             }
-
-            ys = Vector.Sum(ysLow + ysHigh);
-            yy = Vector.Sum(yyLow + yyHigh);
-            i = g.Length * Vector<float>.Count;
         }
 
+        Span<double> ys = [ysLanes[0], ysLanes[1], ysLanes[2], ysLanes[3]];
+        Span<double> yy = [yyLanes[0], yyLanes[1], yyLanes[2], yyLanes[3]];
+        for (; i + 4 <= gradient.Length; i += 4)
+        {
+            for (int lane = 0; lane < 4; lane++)
+            {
+                double y = gradient[i + lane] - previousGradient[i + lane];
+                double s = direction[i + lane] * step;
+                ys[lane] += y * s;
+                yy[lane] += y * y;
+            }
+        }
+
+        double ysSum = (ys[0] + ys[1]) + (ys[2] + ys[3]);
+        double yySum = (yy[0] + yy[1]) + (yy[2] + yy[3]);
         for (; i < gradient.Length; i++)
         {
             double y = gradient[i] - previousGradient[i];
             double s = direction[i] * step;
-            ys += y * s;
-            yy += y * y;
+            ysSum += y * s;
+            yySum += y * y;
         }
 
-        return (ys, yy);
+        return (ysSum, yySum);
     }
 
     /// <summary>destination ← x + t·d in float (t rounded to float once), PyTorch's <c>p.add_(d, alpha=t)</c>.</summary>

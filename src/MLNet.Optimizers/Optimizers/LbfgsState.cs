@@ -11,8 +11,8 @@ namespace MLNet.Optimizers;
 /// </summary>
 /// <remarks>
 /// Memory: 2·historySize + 3 float vectors of parameter length (the history pairs y, s as a ring buffer; d, the previous
-/// gradient and the current gradient), plus 4 more the first time a strong-Wolfe line search uses the state (the trial
-/// point and three gradients for the bracket). <see cref="Save"/> writes a versioned binary snapshot with exact float and
+/// gradient and the current gradient), plus 4 more for the strong-Wolfe line search (the trial point and three gradients
+/// for the bracket), allocated by <see cref="Lbfgs.CreateState"/> or, for a state created without them, on first use. <see cref="Save"/> writes a versioned binary snapshot with exact float and
 /// double bits; <see cref="Restore"/> loads it into a state of the same parameter count and history size, so a restored
 /// run continues bit-identically (given the same parameters and objective).
 /// </remarks>

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace MLNet.Optimizers;
 
 /// <summary>
@@ -233,7 +235,7 @@ internal static class StrongWolfeLineSearch
                 }
             }
 
-            throw new InvalidOperationException("Unreachable: three gradient buffers cannot all be in use by a two-point bracket.");
+            throw new UnreachableException("A two-point bracket holds at most two of the three gradient buffers.");
         }
     }
 }

@@ -479,5 +479,26 @@ public class LinearModelTrainerTests
         Assert.True(correct >= minimumAccuracy * data.RowCount, $"{name}: {correct} of {data.RowCount} correct");
     }
 
+    [Fact]
+    public void Schedule_free_training_validates_and_exports_the_averaged_point()
+    {
+        var synthetic = SyntheticData.Create(LabelKind.Binary, rowCount: 400, featureCount: 5, seed: 17, zeroFraction: 0);
+        var train = synthetic.Dense();
+        var validation = SyntheticData.Create(LabelKind.Binary, rowCount: 200, featureCount: 5, seed: 18, zeroFraction: 0).Dense();
+        var objective = new LogisticObjective();
+
+        var result = new LinearModelTrainer(objective, new TrainingOptions
+        {
+            Optimizer = new ScheduleFreeAdamW(learningRate: 0.05),
+            BatchSize = 32,
+            NumberOfEpochs = 5,
+            KeepBestModel = false,
+        }).Train(train, validation);
+
+        // The last report's validation loss was computed at the exported parameters, which are x (not the gradient point y).
+        Assert.Equal(objective.Loss(validation, result.Parameters), result.History[^1].ValidationLoss);
+        Assert.True(result.History[^1].ValidationLoss < 0.45, $"validation loss {result.History[^1].ValidationLoss}");
+    }
+
     private static int[] Bits(float[] values) => [.. values.Select(BitConverter.SingleToInt32Bits)];
 }

@@ -195,7 +195,9 @@ public sealed class OptimizerComparison
                 Info(log, $"Time budget spent during rung {rung + 1}; candidates that did not finish it keep their last complete result.");
                 foreach (CandidateState state in alive.Where(s => !s.Dropped))
                 {
-                    state.Status = state.RungReached < 0 ? CandidateStatus.NotEvaluated : CandidateStatus.BudgetExhausted;
+                    state.Status = state.RungReached < 0 ? CandidateStatus.NotEvaluated
+                        : state.RungReached == rungEpochs.Length - 1 ? CandidateStatus.Finished
+                        : CandidateStatus.BudgetExhausted;
                 }
 
                 break;

@@ -157,7 +157,8 @@ public static class ComparisonReport
         html.AppendLine("<!DOCTYPE html>").AppendLine("<html lang=\"en\"><head><meta charset=\"utf-8\">")
             .AppendLine($"<title>Optimizer comparison: {E(result.Task.ToString())}</title>")
             .AppendLine("<style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;font-size:0.9em}" +
-                "th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}td.t,th.t{text-align:left}tr:nth-child(even){background:#f6f6f6}" +
+                "th,td{border:1px solid #ccc;padding:3px 6px;text-align:right;white-space:nowrap}td.t,th.t{text-align:left;white-space:normal}" +
+                "td:nth-last-child(2){min-width:30em;font-size:0.85em}tr:nth-child(even){background:#f6f6f6}" +
                 "img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}</style></head><body>")
             .AppendLine($"<h1>Optimizer comparison: {E(result.Task.ToString())}</h1>")
             .AppendLine($"<p>{E(Summary(result))}</p>")

@@ -15,7 +15,9 @@ namespace MLNet.Optimizers.Training;
 /// the weighted mean loss at the current point, plus L2·W; then one <see cref="GradientStepper"/> step (clip to
 /// <see cref="TrainingOptions.GradientClipNorm"/> as <see cref="ClipByGlobalNorm"/>, learning rate from the schedule at the
 /// step count, the optimizer's step); then the L1 proximal step
-/// <c>w ← sign(w)·max(|w| − lr·L1, 0)</c> on the weights.</para>
+/// <c>w ← sign(w)·max(|w| − lr·L1, 0)</c> on the weights, which makes weights exactly zero. With adaptive rules (Adam, …)
+/// the threshold uses the scalar learning rate, not the per-coordinate step (the usual approximation, not an exact proximal
+/// Adam); with schedule-free rules it acts on the training point y.</para>
 /// <para><b>L-BFGS</b> minimises the full-batch <c>objective + (L2/2)·‖W‖²</c> through its objective callback; one epoch is
 /// one L-BFGS iteration (reported through its iteration callback), and it may stop before
 /// <see cref="TrainingOptions.NumberOfEpochs"/> when it converges. BatchSize, Shuffle, the learning-rate schedule and
@@ -23,7 +25,8 @@ namespace MLNet.Optimizers.Training;
 /// <c>max_eval</c>, default 1.25·max_iter), so that NumberOfEpochs iterations can run; each line search is bounded anyway.
 /// L1 is rejected: its kink at 0 needs OWL-QN, which is not implemented.</para>
 /// <para><b>Validation and early stopping</b> use the optimizer's evaluation point (<see cref="FirstOrderOptimizer.WriteEvaluationPoint"/>;
-/// schedule-free rules: x), never the training point.</para>
+/// schedule-free rules: x), never the training point. A validation set passed to <see cref="Train"/> takes precedence over
+/// <see cref="TrainingOptions.ValidationFraction"/>.</para>
 /// <para><b>Determinism.</b> The same data, options, seed and initial parameters give bit-identical parameters on one
 /// machine: the objective reduces in a fixed order and the loop draws random numbers only from the seeded generator.</para>
 /// <para>The trainer is reusable; one <see cref="Train"/> call at a time.</para>
@@ -158,7 +161,7 @@ public sealed class LinearModelTrainer
             var report = new EpochReport(epoch, stepper.State.Step, trainingLoss, validationLoss, learningRate, Stopwatch.GetElapsedTime(started));
             history.Add(report);
             Report(report);
-            if (stop)
+            if (stop && epoch < options.NumberOfEpochs)
             {
                 return new TrainingResult(layout, monitor.BestParameters ?? evaluation, history, stoppedEarly: true, monitor.BestEpoch);
             }
@@ -214,7 +217,7 @@ public sealed class LinearModelTrainer
             history.Add(report);
             Report(report);
             epochStarted = Stopwatch.GetTimestamp();
-            stoppedEarly = stop;
+            stoppedEarly = stop && epoch < options.NumberOfEpochs;
             return !stop;
         }
 

@@ -39,4 +39,11 @@ internal static class Check
         value >= min
             ? value
             : throw new ArgumentOutOfRangeException(name, value, $"{name} must be >= {min}; got {value}.");
+
+    /// <summary>Returns <paramref name="value"/> when it is a named member of its enum.</summary>
+    internal static TEnum Defined<TEnum>(TEnum value, [CallerArgumentExpression(nameof(value))] string name = "")
+        where TEnum : struct, Enum =>
+        Enum.IsDefined(value)
+            ? value
+            : throw new ArgumentOutOfRangeException(name, value, $"{name} must be one of [{string.Join(", ", Enum.GetNames<TEnum>())}]; got {value}.");
 }

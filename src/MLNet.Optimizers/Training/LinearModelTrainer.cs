@@ -15,9 +15,18 @@ namespace MLNet.Optimizers.Training;
 /// the weighted mean loss at the current point, plus L2·W; then one <see cref="GradientStepper"/> step (clip to
 /// <see cref="TrainingOptions.GradientClipNorm"/> as <see cref="ClipByGlobalNorm"/>, learning rate from the schedule at the
 /// step count, the optimizer's step); then the L1 proximal step
-/// <c>w ← sign(w)·max(|w| − lr·L1, 0)</c> on the weights.</para>
+/// <c>w ← sign(w)·max(|w| − lr·L1, 0)</c> on the weights, which makes weights exactly zero. With adaptive rules (Adam, …)
+/// the threshold uses the scalar learning rate, not the per-coordinate step (the usual approximation, not an exact proximal
+/// Adam); with schedule-free rules it acts on the training point y.</para>
+/// <para><b>L-BFGS</b> minimises the full-batch <c>objective + (L2/2)·‖W‖²</c> through its objective callback; one epoch is
+/// one L-BFGS iteration (reported through its iteration callback), and it may stop before
+/// <see cref="TrainingOptions.NumberOfEpochs"/> when it converges. BatchSize, Shuffle, the learning-rate schedule and
+/// gradient clipping do not apply and are ignored. There is no separate budget of objective evaluations (PyTorch's
+/// <c>max_eval</c>, default 1.25·max_iter), so that NumberOfEpochs iterations can run; each line search is bounded anyway.
+/// L1 is rejected: its kink at 0 needs OWL-QN, which is not implemented.</para>
 /// <para><b>Validation and early stopping</b> use the optimizer's evaluation point (<see cref="FirstOrderOptimizer.WriteEvaluationPoint"/>;
-/// schedule-free rules: x), never the training point.</para>
+/// schedule-free rules: x), never the training point. A validation set passed to <see cref="Train"/> takes precedence over
+/// <see cref="TrainingOptions.ValidationFraction"/>.</para>
 /// <para><b>Determinism.</b> The same data, options, seed and initial parameters give bit-identical parameters on one
 /// machine: the objective reduces in a fixed order and the loop draws random numbers only from the seeded generator.</para>
 /// <para>The trainer is reusable; one <see cref="Train"/> call at a time.</para>
@@ -92,7 +101,7 @@ public sealed class LinearModelTrainer
         return _options.Optimizer switch
         {
             FirstOrderOptimizer firstOrder => TrainFirstOrder(firstOrder, layout, train, validation, parameters, random),
-            var other => throw new NotSupportedException($"{other!.Name} is not supported yet by {nameof(LinearModelTrainer)}."),
+            _ => TrainLbfgs((Lbfgs)_options.Optimizer!, layout, train, validation, parameters),
         };
     }
 
@@ -152,13 +161,80 @@ public sealed class LinearModelTrainer
             var report = new EpochReport(epoch, stepper.State.Step, trainingLoss, validationLoss, learningRate, Stopwatch.GetElapsedTime(started));
             history.Add(report);
             Report(report);
-            if (stop)
+            if (stop && epoch < options.NumberOfEpochs)
             {
                 return new TrainingResult(layout, monitor.BestParameters ?? evaluation, history, stoppedEarly: true, monitor.BestEpoch);
             }
         }
 
         return new TrainingResult(layout, monitor.BestParameters ?? evaluation, history, stoppedEarly: false, monitor.BestEpoch);
+    }
+
+    private TrainingResult TrainLbfgs(Lbfgs lbfgs, LinearModelLayout layout, TrainingData train, TrainingData? validation, float[] parameters)
+    {
+        var options = _options;
+        var monitor = new EarlyStoppingMonitor(options, keepBest: options.KeepBestModel && validation is not null, layout.ParameterCount);
+        var history = new List<EpochReport>(options.NumberOfEpochs);
+        bool stoppedEarly = false;
+        long epochStarted = Stopwatch.GetTimestamp();
+
+        // Full-batch objective including the L2 penalty, so that L-BFGS minimises the whole J.
+        double Objective(ReadOnlySpan<float> point, Span<float> gradient)
+        {
+            options.CancellationToken.ThrowIfCancellationRequested();
+            double loss = _objective.LossAndGradient(train, point, gradient);
+            if (!double.IsFinite(loss))
+            {
+                throw Diverged(history.Count + 1, "the training loss", lbfgs.LearningRate);
+            }
+
+            AddL2Gradient(layout, point, gradient);
+            return loss + L2Penalty(layout, point);
+        }
+
+        bool OnIteration(LbfgsIteration iteration)
+        {
+            int epoch = history.Count + 1;
+            if (!TensorPrimitives.IsFiniteAll(parameters))
+            {
+                throw Diverged(epoch, "a parameter", iteration.StepSize);
+            }
+
+            // The data loss at the new iterate: L-BFGS reports the penalised loss there, except that without a line search the
+            // last iteration is not re-evaluated (as in PyTorch), so that one is computed here.
+            double trainingLoss = lbfgs.LineSearch == LineSearch.None && epoch == options.NumberOfEpochs
+                ? _objective.Loss(train, parameters)
+                : iteration.Loss - L2Penalty(layout, parameters);
+            double? validationLoss = validation is null ? null : _objective.Loss(validation, parameters);
+            if (validationLoss is double v && !double.IsFinite(v))
+            {
+                throw Diverged(epoch, "the validation loss", iteration.StepSize);
+            }
+
+            bool stop = monitor.Observe(epoch, validationLoss ?? trainingLoss, parameters);
+            var report = new EpochReport(epoch, iteration.Iteration, trainingLoss, validationLoss, iteration.StepSize,
+                Stopwatch.GetElapsedTime(epochStarted));
+            history.Add(report);
+            Report(report);
+            epochStarted = Stopwatch.GetTimestamp();
+            stoppedEarly = stop && epoch < options.NumberOfEpochs;
+            return !stop;
+        }
+
+        // One epoch is one iteration, so the evaluation budget is left open: each iteration's line search is bounded anyway.
+        lbfgs.Minimize(parameters, Objective, options.NumberOfEpochs, maxEvaluations: int.MaxValue, OnIteration, options.CancellationToken);
+        return new TrainingResult(layout, monitor.BestParameters ?? parameters, history, stoppedEarly, monitor.BestEpoch);
+    }
+
+    private double L2Penalty(LinearModelLayout layout, ReadOnlySpan<float> parameters)
+    {
+        if (_options.L2Regularization == 0)
+        {
+            return 0;
+        }
+
+        var weights = layout.Weights(parameters);
+        return 0.5 * _options.L2Regularization * LbfgsMath.Dot(weights, weights);
     }
 
     /// <summary>Rejects data before any epoch runs: labels the objective cannot take, or no positive weight.</summary>
@@ -232,10 +308,19 @@ public sealed class LinearModelTrainer
 
     private static void Validate(TrainingOptions options)
     {
-        if (options.Optimizer is null)
+        if (options.Optimizer is not (FirstOrderOptimizer or Lbfgs))
         {
-            throw new ArgumentNullException(nameof(TrainingOptions.Optimizer),
-                "Optimizer must be set to a first-order optimizer (Sgd, Adam, …) or to Lbfgs.");
+            throw new ArgumentException(
+                $"Optimizer must be a first-order optimizer (Sgd, Adam, …) or Lbfgs; got {options.Optimizer?.ToString() ?? "null"}.",
+                nameof(TrainingOptions.Optimizer));
+        }
+
+        if (options.Optimizer is Lbfgs && options.L1Regularization != 0)
+        {
+            throw new ArgumentException(
+                $"L1Regularization = {options.L1Regularization} is not supported with Lbfgs: the L1 term is not differentiable at 0 and " +
+                "needs OWL-QN, which is not implemented. Use a first-order optimizer (its proximal step gives exact zeros) or set L1Regularization = 0.",
+                nameof(TrainingOptions.L1Regularization));
         }
 
         Check.AtLeast(options.NumberOfEpochs, 1, nameof(TrainingOptions.NumberOfEpochs));

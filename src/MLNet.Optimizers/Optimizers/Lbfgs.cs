@@ -1,0 +1,288 @@
+using System.Numerics.Tensors;
+
+namespace MLNet.Optimizers;
+
+/// <summary>
+/// Limited-memory BFGS: a full-batch quasi-Newton minimizer over an objective callback, with the same iterates as
+/// <c>torch.optim.LBFGS</c> (up to float-versus-double rounding of the scalars).
+/// </summary>
+/// <remarks>
+/// <para><b>Contract.</b> Unlike the first-order rules, L-BFGS is not stepped per batch: <see cref="Minimize(Span{float}, ObjectiveFunction, LbfgsState, int, int?, Func{LbfgsIteration, bool}?, CancellationToken)"/>
+/// calls the <see cref="ObjectiveFunction"/> (loss and gradient over the <i>full batch</i>, deterministic) as often as it
+/// needs, like PyTorch's closure. One call is one PyTorch <c>step(closure)</c> with <c>max_iter = maxIterations</c>;
+/// the <see cref="LbfgsState"/> carries the run across calls.</para>
+/// <para>Iteration k with gradient g, step t and history of pairs (sᵢ, yᵢ, ρᵢ = 1/yᵢ·sᵢ), γ = learningRate:</para>
+/// <code>
+/// start of a call: f, g ← objective(θ); stop if max|g| ≤ gradientTolerance
+/// k = 1 (of the run):  d ← −g; history ← ∅; H ← 1
+/// k &gt; 1:  y ← g − g_prev; s ← t·d; if y·s &gt; 1e-10: push (y, s) dropping the oldest beyond historySize; H ← y·s / y·y
+///         two-loop recursion: q ← −g; for i newest→oldest: αᵢ ← ρᵢ·sᵢ·q; q ← q − αᵢ·yᵢ
+///                             r ← H·q;  for i oldest→newest: βᵢ ← ρᵢ·yᵢ·r; r ← r + (αᵢ − βᵢ)·sᵢ;  d ← r
+/// g_prev ← g; f_prev ← f
+/// t ← min(1, 1/‖g‖₁)·γ at k = 1, else γ
+/// stop if g·d &gt; −changeTolerance (not a descent direction)
+/// StrongWolfe: f, g, t ← line search from t along d; θ ← θ + t·d
+/// None:        θ ← θ + t·d; f, g ← objective(θ) unless this is the call's last iteration
+/// stop if maxIterations reached, evaluations ≥ maxEvaluations, max|g| ≤ gradientTolerance, max|t·d| ≤ changeTolerance,
+///         or |f − f_prev| &lt; changeTolerance
+/// </code>
+/// <para>Parameters, gradients and the history are float; dot products, norms and every line-search scalar are double.
+/// The strong-Wolfe search uses PyTorch's fixed constants (c1 = 1e-4, c2 = 0.9, bracket tolerance 1e-9, at most 25
+/// line-search iterations), so like PyTorch one iteration may overshoot maxEvaluations by up to 25 evaluations.
+/// A non-finite loss or gradient throws <see cref="InvalidOperationException"/> instead of spreading NaN.</para>
+/// <para><b>Memory.</b> Two float vectors of parameter length per history entry (y and s, a ring buffer) plus a few:
+/// direction, previous gradient, gradient, and with StrongWolfe a trial point and three bracket gradients; all
+/// allocated once per state, nothing per iteration.</para>
+/// <para><b>Differs from PyTorch:</b> historySize defaults to 10 (PyTorch 100, ML.NET 20); pass historySize: 100 to match
+/// torch.optim.LBFGS. The line search defaults to StrongWolfe (PyTorch: None).</para>
+/// <para>Credit: PyTorch's <c>torch/optim/lbfgs.py</c>, itself after Mark Schmidt's minFunc and the line search
+/// <c>lswolfe.lua</c> of torch/optim. Nocedal &amp; Wright, <i>Numerical Optimization</i> (2nd ed., 2006), Algorithm 7.4
+/// (two-loop recursion) and Algorithms 3.5–3.6 (strong-Wolfe line search).</para>
+/// </remarks>
+public sealed class Lbfgs : IOptimizer
+{
+    /// <summary>The curvature threshold below which a (y, s) pair is skipped, as in PyTorch.</summary>
+    internal const double CurvatureThreshold = 1e-10;
+
+    /// <summary>Creates the minimizer; every argument is checked here.</summary>
+    /// <param name="learningRate">γ, the initial step length of each line search (or the fixed step); finite and &gt; 0.</param>
+    /// <param name="historySize">The number of curvature pairs kept; ≥ 1.</param>
+    /// <param name="gradientTolerance">Stop when max |gᵢ| ≤ this; finite and ≥ 0.</param>
+    /// <param name="changeTolerance">Stop when a step moves no parameter, or changes the loss, by more than this; finite and ≥ 0.</param>
+    /// <param name="lineSearch">How the step length is chosen.</param>
+    public Lbfgs(double learningRate = 1.0, int historySize = 10, double gradientTolerance = 1e-7, double changeTolerance = 1e-9,
+        LineSearch lineSearch = LineSearch.StrongWolfe)
+    {
+        LearningRate = Check.Positive(learningRate);
+        HistorySize = Check.AtLeast(historySize, 1);
+        GradientTolerance = Check.NonNegative(gradientTolerance);
+        ChangeTolerance = Check.NonNegative(changeTolerance);
+        LineSearch = Check.Defined(lineSearch);
+    }
+
+    /// <inheritdoc />
+    public string Name => "Lbfgs";
+
+    /// <inheritdoc />
+    public double LearningRate { get; }
+
+    /// <summary>The number of curvature pairs kept.</summary>
+    public int HistorySize { get; }
+
+    /// <summary>The first-order optimality tolerance on max |gᵢ|.</summary>
+    public double GradientTolerance { get; }
+
+    /// <summary>The tolerance on parameter changes, loss changes and the directional derivative.</summary>
+    public double ChangeTolerance { get; }
+
+    /// <summary>How the step length is chosen.</summary>
+    public LineSearch LineSearch { get; }
+
+    /// <summary>Creates an empty run state for <paramref name="parameterCount"/> parameters.</summary>
+    /// <param name="parameterCount">The length of the parameter vector; ≥ 1.</param>
+    public LbfgsState CreateState(int parameterCount)
+    {
+        var state = new LbfgsState(Check.AtLeast(parameterCount, 1), HistorySize);
+        if (LineSearch == LineSearch.StrongWolfe)
+        {
+            state.LineSearchBuffers = new StrongWolfeLineSearch.Buffers(parameterCount);
+        }
+
+        return state;
+    }
+
+    /// <inheritdoc />
+    public IOptimizer WithLearningRate(double learningRate) =>
+        new Lbfgs(learningRate, HistorySize, GradientTolerance, ChangeTolerance, LineSearch);
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"Lbfgs(learningRate: {LearningRate}, historySize: {HistorySize}, gradientTolerance: {GradientTolerance}, changeTolerance: {ChangeTolerance}, lineSearch: {LineSearch})";
+
+    /// <summary>Minimizes from <paramref name="parameters"/> with a fresh state; see the overload taking a state.</summary>
+    /// <param name="parameters">The starting point; holds the final point on return.</param>
+    /// <param name="objective">Loss and gradient over the full batch.</param>
+    /// <param name="maxIterations">The most iterations to run; ≥ 1.</param>
+    /// <param name="maxEvaluations">The evaluation budget; default maxIterations·5/4 (rounded down), as PyTorch.</param>
+    /// <param name="onIteration">Called after every iteration that took a step; returning false stops.</param>
+    /// <param name="cancellationToken">Checked before every iteration.</param>
+    public LbfgsResult Minimize(Span<float> parameters, ObjectiveFunction objective, int maxIterations, int? maxEvaluations = null,
+        Func<LbfgsIteration, bool>? onIteration = null, CancellationToken cancellationToken = default) =>
+        Minimize(parameters, objective, CreateState(parameters.Length), maxIterations, maxEvaluations, onIteration, cancellationToken);
+
+    /// <summary>
+    /// Runs up to <paramref name="maxIterations"/> L-BFGS iterations from <paramref name="parameters"/>, continuing the run
+    /// held in <paramref name="state"/> (PyTorch's <c>step(closure)</c>).
+    /// </summary>
+    /// <param name="parameters">The starting point; holds the final point on return.</param>
+    /// <param name="objective">Loss and gradient over the full batch.</param>
+    /// <param name="state">The run's state, from <see cref="CreateState"/> of an optimizer with the same historySize.</param>
+    /// <param name="maxIterations">The most iterations this call runs; ≥ 1.</param>
+    /// <param name="maxEvaluations">This call's evaluation budget, ≥ 1; default maxIterations·5/4 (rounded down), as PyTorch.</param>
+    /// <param name="onIteration">
+    /// Called after every iteration that took a step, with the run's iteration number, the loss, max |gᵢ|, the step length
+    /// and the run's evaluation count; returning false stops with <see cref="LbfgsStopReason.StoppedByCallback"/> (a
+    /// convergence test of the same iteration takes precedence).
+    /// </param>
+    /// <param name="cancellationToken">Checked before every iteration; the state stays consistent when it fires.</param>
+    /// <returns>What this call did and why it stopped.</returns>
+    public LbfgsResult Minimize(Span<float> parameters, ObjectiveFunction objective, LbfgsState state, int maxIterations,
+        int? maxEvaluations = null, Func<LbfgsIteration, bool>? onIteration = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(objective);
+        ArgumentNullException.ThrowIfNull(state);
+        state.EnsureMatches(parameters.Length, HistorySize);
+        Check.AtLeast(maxIterations, 1);
+        int evaluationBudget = maxEvaluations is { } budget
+            ? Check.AtLeast(budget, 1, nameof(maxEvaluations))
+            : (int)Math.Min(int.MaxValue, maxIterations * 5L / 4);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (LineSearch == LineSearch.StrongWolfe)
+        {
+            state.LineSearchBuffers ??= new StrongWolfeLineSearch.Buffers(parameters.Length);
+        }
+
+        float[] gradient = state.Gradient;
+        float[] direction = state.Direction;
+        double loss = Evaluate(objective, parameters, gradient);
+        double initialLoss = loss;
+        int evaluations = 1;
+        state.FunctionEvaluations++;
+        double gradientMaxAbs = GradientMaxAbs(gradient);
+        if (gradientMaxAbs <= GradientTolerance)
+        {
+            return new LbfgsResult(0, evaluations, initialLoss, loss, LbfgsStopReason.GradientTolerance);
+        }
+
+        int iteration = 0;
+        LbfgsStopReason stopReason;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            iteration++;
+            state.Iterations++;
+            bool firstOfRun = state.Iterations == 1;
+            if (firstOfRun)
+            {
+                TensorPrimitives.Negate(gradient, direction);
+                state.ClearHistory();
+                state.HessianDiagonal = 1;
+            }
+            else
+            {
+                UpdateHistory(state);
+                TwoLoopDirection(state, gradient, direction);
+            }
+
+            gradient.CopyTo(state.PreviousGradient, 0);
+            state.PreviousLoss = loss;
+            double t = firstOfRun ? Math.Min(1.0, 1.0 / LbfgsMath.SumAbs(gradient)) * LearningRate : LearningRate;
+            state.Step = t;
+            double slope = LbfgsMath.Dot(gradient, direction);
+            if (slope > -ChangeTolerance)
+            {
+                stopReason = LbfgsStopReason.NotDescentDirection;
+                break;
+            }
+
+            int stepEvaluations = 0;
+            if (LineSearch == LineSearch.StrongWolfe)
+            {
+                var outcome = StrongWolfeLineSearch.Search(objective, parameters, direction, t, loss, gradient, slope, state.LineSearchBuffers!);
+                (loss, t, stepEvaluations) = (outcome.Loss, outcome.Step, outcome.Evaluations);
+                state.Step = t;
+                LbfgsMath.AddScaled(parameters, t, direction, parameters);
+                gradientMaxAbs = GradientMaxAbs(gradient);
+            }
+            else
+            {
+                LbfgsMath.AddScaled(parameters, t, direction, parameters);
+                if (iteration != maxIterations)
+                {
+                    // As PyTorch: the last iteration of a call is not re-evaluated (the next call starts with an evaluation).
+                    loss = Evaluate(objective, parameters, gradient);
+                    gradientMaxAbs = GradientMaxAbs(gradient);
+                    stepEvaluations = 1;
+                }
+            }
+
+            evaluations += stepEvaluations;
+            state.FunctionEvaluations += stepEvaluations;
+            LbfgsStopReason? converged =
+                iteration == maxIterations ? LbfgsStopReason.MaxIterations
+                : evaluations >= evaluationBudget ? LbfgsStopReason.MaxEvaluations
+                : gradientMaxAbs <= GradientTolerance ? LbfgsStopReason.GradientTolerance
+                : Math.Abs(t) * LbfgsMath.MaxAbs(direction) <= ChangeTolerance ? LbfgsStopReason.ChangeTolerance
+                : Math.Abs(loss - state.PreviousLoss) < ChangeTolerance ? LbfgsStopReason.LossChangeTolerance
+                : null;
+            bool proceed = onIteration?.Invoke(new LbfgsIteration(state.Iterations, loss, gradientMaxAbs, t, state.FunctionEvaluations)) ?? true;
+            if (converged is { } reason)
+            {
+                stopReason = reason;
+                break;
+            }
+
+            if (!proceed)
+            {
+                stopReason = LbfgsStopReason.StoppedByCallback;
+                break;
+            }
+        }
+
+        return new LbfgsResult(iteration, evaluations, initialLoss, loss, stopReason);
+    }
+
+    /// <summary>Calls the objective with a zeroed gradient and rejects a non-finite loss.</summary>
+    internal static double Evaluate(ObjectiveFunction objective, ReadOnlySpan<float> point, float[] gradient)
+    {
+        Array.Clear(gradient);
+        double loss = objective(point, gradient);
+        return double.IsFinite(loss)
+            ? loss
+            : throw new InvalidOperationException(
+                $"The objective returned a loss of {loss}; L-BFGS needs a finite loss at every point it evaluates " +
+                "(check the objective for overflow, or lower the learning rate).");
+    }
+
+    /// <summary>
+    /// The L-BFGS direction d = −H·g by the two-loop recursion over the state's history, with H₀ = H_diag·I; vectors are
+    /// updated in float with each scalar computed in double.
+    /// </summary>
+    internal static void TwoLoopDirection(LbfgsState state, ReadOnlySpan<float> gradient, Span<float> direction)
+    {
+        double[] alpha = state.Alpha;
+        TensorPrimitives.Negate(gradient, direction);
+        for (int i = state.HistoryCount - 1; i >= 0; i--)
+        {
+            alpha[i] = LbfgsMath.Dot(state.HistoryS(i), direction) * state.HistoryRho(i);
+            TensorPrimitives.MultiplyAdd(state.HistoryY(i), (float)-alpha[i], direction, direction);
+        }
+
+        TensorPrimitives.Multiply(direction, (float)state.HessianDiagonal, direction);
+        for (int i = 0; i < state.HistoryCount; i++)
+        {
+            double beta = LbfgsMath.Dot(state.HistoryY(i), direction) * state.HistoryRho(i);
+            TensorPrimitives.MultiplyAdd(state.HistoryS(i), (float)(alpha[i] - beta), direction, direction);
+        }
+    }
+
+    /// <summary>Adds the pair (y, s) of the last step when it passes the curvature check y·s &gt; 1e-10, and rescales H₀.</summary>
+    private static void UpdateHistory(LbfgsState state)
+    {
+        float step = (float)state.Step;
+        var (ys, yy) = LbfgsMath.CurvaturePair(state.Gradient, state.PreviousGradient, state.Direction, step);
+        if (ys > CurvatureThreshold)
+        {
+            state.PushHistory(state.Gradient, state.PreviousGradient, state.Direction, step, ys);
+            state.HessianDiagonal = ys / yy;
+        }
+    }
+
+    private static double GradientMaxAbs(ReadOnlySpan<float> gradient)
+    {
+        double maxAbs = LbfgsMath.MaxAbs(gradient);
+        return double.IsFinite(maxAbs)
+            ? maxAbs
+            : throw new InvalidOperationException($"The objective returned a gradient with max |g| = {maxAbs}; L-BFGS needs finite gradients.");
+    }
+}

@@ -178,10 +178,18 @@ public class BadInputTests
     [MemberData(nameof(InvalidOptions))]
     public void Invalid_option_is_rejected_at_construction_naming_it(string option, Action<LogisticRegressionTrainer.Options> change)
     {
-        var options = new LogisticRegressionTrainer.Options();
+        var options = new LogisticRegressionTrainer.Options { Optimizer = new Sgd(0.1) };
         change(options);
 
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => new LogisticRegressionTrainer(Context, options));
         Assert.Equal(option, error.ParamName);
+    }
+
+    [Fact]
+    public void L1_with_Lbfgs_is_rejected_at_construction()
+    {
+        var error = Assert.ThrowsAny<ArgumentException>(() =>
+            new LogisticRegressionTrainer(Context, new LogisticRegressionTrainer.Options { Optimizer = new Lbfgs(), L1Regularization = 0.01 }));
+        Assert.Equal("L1Regularization", error.ParamName);
     }
 }

@@ -192,4 +192,21 @@ public class BadInputTests
             new LogisticRegressionTrainer(Context, new LogisticRegressionTrainer.Options { Optimizer = new Lbfgs(), L1Regularization = 0.01 }));
         Assert.Equal("L1Regularization", error.ParamName);
     }
+
+    private sealed class WideRow
+    {
+        public bool Label { get; set; }
+
+        [VectorType(4)]
+        public float[] Features { get; set; } = [1, 2, 3, 4];
+    }
+
+    [Fact]
+    public void Validation_data_of_another_width()
+    {
+        var validation = Context.Data.LoadFromEnumerable(new[] { new WideRow { Label = true }, new WideRow { Label = false } });
+        var error = Assert.ThrowsAny<ArgumentException>(() => Context.BinaryClassification.Trainers.LogisticRegression(optimizer: new Sgd(0.1))
+            .Fit(Context.Data.LoadFromEnumerable(SmallBinaryRows(10)), validation));
+        Assert.Contains("The validation data has 4 features", error.Message);
+    }
 }

@@ -178,10 +178,35 @@ public class BadInputTests
     [MemberData(nameof(InvalidOptions))]
     public void Invalid_option_is_rejected_at_construction_naming_it(string option, Action<LogisticRegressionTrainer.Options> change)
     {
-        var options = new LogisticRegressionTrainer.Options();
+        var options = new LogisticRegressionTrainer.Options { Optimizer = new Sgd(0.1) };
         change(options);
 
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => new LogisticRegressionTrainer(Context, options));
         Assert.Equal(option, error.ParamName);
+    }
+
+    [Fact]
+    public void L1_with_Lbfgs_is_rejected_at_construction()
+    {
+        var error = Assert.ThrowsAny<ArgumentException>(() =>
+            new LogisticRegressionTrainer(Context, new LogisticRegressionTrainer.Options { Optimizer = new Lbfgs(), L1Regularization = 0.01 }));
+        Assert.Equal("L1Regularization", error.ParamName);
+    }
+
+    private sealed class WideRow
+    {
+        public bool Label { get; set; }
+
+        [VectorType(4)]
+        public float[] Features { get; set; } = [1, 2, 3, 4];
+    }
+
+    [Fact]
+    public void Validation_data_of_another_width()
+    {
+        var validation = Context.Data.LoadFromEnumerable(new[] { new WideRow { Label = true }, new WideRow { Label = false } });
+        var error = Assert.ThrowsAny<ArgumentException>(() => Context.BinaryClassification.Trainers.LogisticRegression(optimizer: new Sgd(0.1))
+            .Fit(Context.Data.LoadFromEnumerable(SmallBinaryRows(10)), validation));
+        Assert.Contains("The validation data has 4 features", error.Message);
     }
 }

@@ -97,6 +97,24 @@ public class MlNetIntegrationTests
         Assert.True(importance[8].RSquared.Mean < -0.05, $"s5 ΔR² {importance[8].RSquared.Mean}");
     }
 
+    [Fact]
+    public void Feature_contributions_are_weight_times_feature()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var data = Featurize(mlContext, keyLabel: false).Fit(Load(mlContext, "diabetes", DataKind.Single)).Transform(Load(mlContext, "diabetes", DataKind.Single));
+        var model = mlContext.Regression.Trainers.LinearRegression(optimizer: new Sgd(0.1), numberOfEpochs: 20).Fit(data);
+
+        var contributions = mlContext.Transforms.CalculateFeatureContribution(model, numberOfPositiveContributions: 10, numberOfNegativeContributions: 10, normalize: false)
+            .Fit(data).Transform(data);
+
+        float[] features = contributions.GetColumn<float[]>("Features").First();
+        float[] contribution = contributions.GetColumn<float[]>("FeatureContributions").First();
+        for (int j = 0; j < features.Length; j++)
+        {
+            Assert.Equal(model.Model.Weights[j] * features[j], contribution[j], 1e-5f);
+        }
+    }
+
     [Theory]
     [InlineData("breast_cancer", DataKind.Boolean)]
     [InlineData("wine", DataKind.Single)]

@@ -48,6 +48,7 @@ public class MlNetModelFactoryTests
         lock (messages)
         {
             Assert.Contains(messages, m => m.Contains("LogisticRegressionTrainer") && m.Contains("200 rows"));
+            Assert.Contains(messages, m => m.Contains("epoch 3/3"));
         }
     }
 

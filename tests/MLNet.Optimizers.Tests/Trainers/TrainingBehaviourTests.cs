@@ -76,6 +76,23 @@ public class TrainingBehaviourTests
     }
 
     [Fact]
+    public void Models_interoperate_with_MlNet_Lbfgs_warm_starts_both_ways()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var data = Featurized(mlContext, "breast_cancer", DataKind.Boolean, keyLabel: false);
+        var theirs = mlContext.BinaryClassification.Trainers.LbfgsLogisticRegression().Fit(data).Model;
+
+        // A zero learning rate keeps the starting point, so the result is exactly ML.NET's model.
+        var ours = mlContext.BinaryClassification.Trainers.LogisticRegression(optimizer: new Sgd(0), numberOfEpochs: 1).Fit(data, theirs).Model;
+        Assert.Equal(theirs.SubModel.Weights, ours.SubModel.Weights);
+        Assert.Equal(theirs.SubModel.Bias, ours.SubModel.Bias);
+
+        // And ML.NET's L-BFGS accepts our model as its starting point.
+        var continued = mlContext.BinaryClassification.Trainers.LbfgsLogisticRegression().Fit(data, ours.SubModel).Model;
+        Assert.Equal(theirs.SubModel.Weights.Count, continued.SubModel.Weights.Count);
+    }
+
+    [Fact]
     public void Warm_start_from_a_model_of_another_width_is_rejected()
     {
         var mlContext = new MLContext(seed: 1);

@@ -1,0 +1,245 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace MLNet.Optimizers.Comparison;
+
+/// <summary>The files <see cref="ComparisonReport.WriteAll"/> wrote.</summary>
+/// <param name="Directory">The output folder.</param>
+/// <param name="Markdown">The leaderboard as a Markdown table.</param>
+/// <param name="Csv">The leaderboard as CSV (one row per candidate, invariant culture).</param>
+/// <param name="Json">The leaderboard, settings and convergence curves as JSON.</param>
+/// <param name="TrainingLossPng">All candidates' training-loss curves, PNG.</param>
+/// <param name="TrainingLossSvg">All candidates' training-loss curves, SVG.</param>
+/// <param name="ValidationLossPng">All candidates' held-out-loss curves, PNG.</param>
+/// <param name="ValidationLossSvg">All candidates' held-out-loss curves, SVG.</param>
+/// <param name="Html">One self-contained HTML page: settings, leaderboard, the plots embedded, and links to the files.</param>
+public sealed record ComparisonReportFiles(string Directory, string Markdown, string Csv, string Json, string TrainingLossPng,
+    string TrainingLossSvg, string ValidationLossPng, string ValidationLossSvg, string Html);
+
+/// <summary>Renders a <see cref="ComparisonResult"/> as Markdown, CSV, JSON and HTML, and writes them with the plots.</summary>
+public static class ComparisonReport
+{
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    /// <summary>
+    /// Writes <c>leaderboard.md</c>, <c>leaderboard.csv</c>, <c>leaderboard.json</c>, <c>convergence-training.png/.svg</c>,
+    /// <c>convergence-validation.png/.svg</c> and <c>report.html</c> into <paramref name="directory"/> (created if needed).
+    /// </summary>
+    /// <param name="result">The comparison.</param>
+    /// <param name="directory">The output folder.</param>
+    public static ComparisonReportFiles WriteAll(ComparisonResult result, string directory)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        System.IO.Directory.CreateDirectory(directory);
+        string In(string name) => Path.Combine(directory, name);
+        var files = new ComparisonReportFiles(Path.GetFullPath(directory), In("leaderboard.md"), In("leaderboard.csv"), In("leaderboard.json"),
+            In("convergence-training.png"), In("convergence-training.svg"), In("convergence-validation.png"), In("convergence-validation.svg"),
+            In("report.html"));
+        File.WriteAllText(files.Markdown, ToMarkdown(result));
+        File.WriteAllText(files.Csv, ToCsv(result));
+        File.WriteAllText(files.Json, ToJson(result));
+        ConvergencePlot.SavePng(result, ConvergenceLoss.Training, files.TrainingLossPng);
+        ConvergencePlot.SaveSvg(result, ConvergenceLoss.Training, files.TrainingLossSvg);
+        ConvergencePlot.SavePng(result, ConvergenceLoss.Validation, files.ValidationLossPng);
+        ConvergencePlot.SaveSvg(result, ConvergenceLoss.Validation, files.ValidationLossSvg);
+        File.WriteAllText(files.Html, ToHtml(result, files));
+        return files;
+    }
+
+    /// <summary>The leaderboard as a Markdown table (metrics as mean ± standard deviation over folds).</summary>
+    /// <param name="result">The comparison.</param>
+    public static string ToMarkdown(ComparisonResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var text = new StringBuilder();
+        text.AppendLine(Summary(result)).AppendLine();
+        string[] header = Header(result);
+        text.AppendLine("| " + string.Join(" | ", header) + " |");
+        text.AppendLine("|" + string.Concat(header.Select(_ => "---|")));
+        foreach (string[] cells in Cells(result))
+        {
+            text.AppendLine("| " + string.Join(" | ", cells.Select(c => c.ReplaceLineEndings(" ").Replace("|", "\\|", StringComparison.Ordinal))) + " |");
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>The leaderboard as CSV with a header row; numbers in invariant culture, full precision.</summary>
+    /// <param name="result">The comparison.</param>
+    public static string ToCsv(ComparisonResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var columns = new List<string> { "rank", "name", "learning_rate" };
+        foreach (ComparisonMetric metric in result.Metrics)
+        {
+            string name = ComparisonMetrics.ShortName(metric).ToLowerInvariant();
+            columns.Add(name + "_mean");
+            columns.Add(name + "_std");
+        }
+
+        columns.AddRange(["final_training_loss", "epochs_to_within_1pct", "epochs_trained", "rung_reached", "status", "fit_time_seconds", "configuration", "note"]);
+        var text = new StringBuilder().AppendLine(string.Join(",", columns));
+        foreach (LeaderboardRow row in result.Leaderboard)
+        {
+            var cells = new List<string> { Invariant(row.Rank), Quote(row.Name), Invariant(row.LearningRate) };
+            foreach (ComparisonMetric metric in result.Metrics)
+            {
+                bool has = row.Metrics.TryGetValue(metric, out var summary);
+                cells.Add(has ? Invariant(summary!.Mean) : "");
+                cells.Add(has ? Invariant(summary!.StandardDeviation) : "");
+            }
+
+            cells.AddRange([row.FinalTrainingLoss is double loss ? Invariant(loss) : "", row.EpochsToWithinOnePercent?.ToString(CultureInfo.InvariantCulture) ?? "",
+                Invariant(row.EpochsTrained), Invariant(row.RungReached + 1), row.Status.ToString(), Invariant(row.FitTime.TotalSeconds),
+                Quote(row.Configuration), Quote(row.Note ?? "")]);
+            text.AppendLine(string.Join(",", cells));
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>The settings, the leaderboard and the convergence curves as indented JSON (System.Text.Json; enums as names).</summary>
+    /// <param name="result">The comparison.</param>
+    public static string ToJson(ComparisonResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var document = new
+        {
+            result.Task,
+            result.PrimaryMetric,
+            result.NumberOfFolds,
+            result.Seed,
+            result.RungEpochs,
+            TimeBudgetSeconds = result.TimeBudget.TotalSeconds,
+            ElapsedSeconds = result.Elapsed.TotalSeconds,
+            result.BudgetExhausted,
+            Leaderboard = result.Leaderboard.Select(row => new
+            {
+                row.Rank,
+                row.CandidateIndex,
+                row.Name,
+                row.Label,
+                row.LearningRate,
+                row.Configuration,
+                Metrics = row.Metrics.ToDictionary(m => ComparisonMetrics.ShortName(m.Key), m => m.Value),
+                row.PrimaryMetricMean,
+                row.FinalTrainingLoss,
+                row.EpochsToWithinOnePercent,
+                FitTimeSeconds = row.FitTime.TotalSeconds,
+                row.EpochsTrained,
+                RungReached = row.RungReached + 1,
+                row.Status,
+                row.StoppedEarly,
+                row.Note,
+            }),
+            result.Curves,
+        };
+        return JsonSerializer.Serialize(document, JsonOptions);
+    }
+
+    /// <summary>One self-contained HTML page: settings, the leaderboard table, both plots embedded as PNG, and links to the files.</summary>
+    /// <param name="result">The comparison.</param>
+    /// <param name="files">The files to link to (their names, relative to the page), or null for no links.</param>
+    public static string ToHtml(ComparisonResult result, ComparisonReportFiles? files = null)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        static string E(string text) => WebUtility.HtmlEncode(text);
+        var html = new StringBuilder();
+        html.AppendLine("<!DOCTYPE html>").AppendLine("<html lang=\"en\"><head><meta charset=\"utf-8\">")
+            .AppendLine($"<title>Optimizer comparison: {E(result.Task.ToString())}</title>")
+            .AppendLine("<style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;font-size:0.9em}" +
+                "th,td{border:1px solid #ccc;padding:3px 6px;text-align:right;white-space:nowrap}td.t,th.t{text-align:left;white-space:normal}" +
+                "td:nth-last-child(2){min-width:30em;font-size:0.85em}tr:nth-child(even){background:#f6f6f6}" +
+                "img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}</style></head><body>")
+            .AppendLine($"<h1>Optimizer comparison: {E(result.Task.ToString())}</h1>")
+            .AppendLine($"<p>{E(Summary(result))}</p>")
+            .AppendLine($"<p><b>Best:</b> {E(result.Best.Label)} &mdash; <code>{E(result.Best.Configuration)}</code></p>")
+            .AppendLine("<h2>Leaderboard</h2>").AppendLine("<table id=\"leaderboard\"><thead><tr>");
+        string[] header = Header(result);
+        foreach (string title in header)
+        {
+            html.Append($"<th{(title is "Optimizer" or "Status" or "Configuration" or "Note" ? " class=\"t\"" : "")}>{E(title)}</th>");
+        }
+
+        html.AppendLine("</tr></thead><tbody>");
+        foreach (string[] cells in Cells(result))
+        {
+            html.Append("<tr>");
+            for (int i = 0; i < cells.Length; i++)
+            {
+                html.Append($"<td{(header[i] is "Optimizer" or "Status" or "Configuration" or "Note" ? " class=\"t\"" : "")}>{E(cells[i])}</td>");
+            }
+
+            html.AppendLine("</tr>");
+        }
+
+        html.AppendLine("</tbody></table>");
+        foreach ((ConvergenceLoss loss, string title, string? png, string? svg) in new[]
+        {
+            (ConvergenceLoss.Training, "Training loss per epoch", files?.TrainingLossPng, files?.TrainingLossSvg),
+            (ConvergenceLoss.Validation, "Held-out (validation) loss per epoch", files?.ValidationLossPng, files?.ValidationLossSvg),
+        })
+        {
+            string base64 = Convert.ToBase64String(ConvergencePlot.PngBytes(result, loss));
+            html.AppendLine($"<h2>{E(title)}</h2>")
+                .AppendLine($"<img alt=\"{E(title)}\" src=\"data:image/png;base64,{base64}\">");
+            if (png is not null && svg is not null)
+            {
+                html.AppendLine($"<p>Files: <a href=\"{E(Path.GetFileName(png))}\">{E(Path.GetFileName(png))}</a>, " +
+                    $"<a href=\"{E(Path.GetFileName(svg))}\">{E(Path.GetFileName(svg))}</a></p>");
+            }
+        }
+
+        if (files is not null)
+        {
+            html.AppendLine($"<p>Leaderboard files: <a href=\"{E(Path.GetFileName(files.Markdown))}\">Markdown</a>, " +
+                $"<a href=\"{E(Path.GetFileName(files.Csv))}\">CSV</a>, <a href=\"{E(Path.GetFileName(files.Json))}\">JSON</a>.</p>");
+        }
+
+        return html.AppendLine("</body></html>").ToString();
+    }
+
+    private static string Summary(ComparisonResult result) => string.Create(CultureInfo.InvariantCulture,
+        $"{result.Task}, {result.Leaderboard.Count} candidates, {result.NumberOfFolds}-fold cross-validation, seed {result.Seed}, " +
+        $"successive halving over {string.Join("/", result.RungEpochs)} epochs, ranked by {ComparisonMetrics.ShortName(result.PrimaryMetric)}; " +
+        $"{result.Elapsed.TotalSeconds:0.0} s of a {result.TimeBudget.TotalSeconds:0.#} s budget" +
+        $"{(result.BudgetExhausted ? " (budget exhausted: some candidates kept an earlier rung's result)." : ".")}");
+
+    private static string[] Header(ComparisonResult result) =>
+    [
+        "Rank", "Optimizer", "LR", .. result.Metrics.Select(ComparisonMetrics.ShortName),
+        "Final train loss", "Epochs to 1%", "Epochs", "Rung", "Status", "Fit time (s)", "Configuration", "Note",
+    ];
+
+    private static IEnumerable<string[]> Cells(ComparisonResult result) => result.Leaderboard.Select(row => (string[])
+    [
+        Invariant(row.Rank), row.Name, row.LearningRate.ToString("G4", CultureInfo.InvariantCulture),
+        .. result.Metrics.Select(metric => row.Metrics.TryGetValue(metric, out var s)
+            ? string.Create(CultureInfo.InvariantCulture, $"{s.Mean:F4} ± {s.StandardDeviation:F4}")
+            : "–"),
+        row.FinalTrainingLoss?.ToString("G4", CultureInfo.InvariantCulture) ?? "–",
+        row.EpochsToWithinOnePercent?.ToString(CultureInfo.InvariantCulture) ?? "–",
+        Invariant(row.EpochsTrained),
+        string.Create(CultureInfo.InvariantCulture, $"{row.RungReached + 1}/{result.RungEpochs.Count}"),
+        row.Status.ToString(),
+        row.FitTime.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture),
+        row.Configuration,
+        row.Note ?? "",
+    ]);
+
+    private static string Invariant(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Quote(string text) =>
+        text.IndexOfAny([',', '"', '\n', '\r']) < 0 ? text : "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+}

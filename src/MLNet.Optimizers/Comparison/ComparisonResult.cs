@@ -1,0 +1,173 @@
+using Microsoft.ML;
+
+namespace MLNet.Optimizers.Comparison;
+
+/// <summary>Why a candidate's last result is the one it has.</summary>
+public enum CandidateStatus
+{
+    /// <summary>It survived every rung and trained for the full number of epochs.</summary>
+    Finished,
+
+    /// <summary>Successive halving stopped it: it ranked below the cut at <see cref="LeaderboardRow.RungReached"/>.</summary>
+    StoppedEarly,
+
+    /// <summary>The time budget ran out while it trained for the next rung; it keeps its last complete rung's result.</summary>
+    BudgetExhausted,
+
+    /// <summary>Its training diverged (non-finite loss or parameters); see <see cref="LeaderboardRow.Note"/>.</summary>
+    Diverged,
+
+    /// <summary>Its training was refused (e.g. a setting the trainer does not support); see <see cref="LeaderboardRow.Note"/>.</summary>
+    Failed,
+
+    /// <summary>The time budget ran out before it completed its first rung; it has no metrics.</summary>
+    NotEvaluated,
+}
+
+/// <summary>A metric across the cross-validation folds.</summary>
+/// <param name="Mean">The mean over folds.</param>
+/// <param name="StandardDeviation">The sample standard deviation over folds (n − 1 in the denominator).</param>
+/// <param name="PerFold">The value on each held-out fold, in fold order.</param>
+public sealed record MetricSummary(double Mean, double StandardDeviation, IReadOnlyList<double> PerFold)
+{
+    /// <summary>Summarises per-fold values.</summary>
+    /// <param name="perFold">One value per fold; at least one.</param>
+    public static MetricSummary Of(IReadOnlyList<double> perFold)
+    {
+        double mean = perFold.Average();
+        double variance = perFold.Count > 1 ? perFold.Sum(v => (v - mean) * (v - mean)) / (perFold.Count - 1) : 0;
+        return new MetricSummary(mean, Math.Sqrt(variance), perFold);
+    }
+}
+
+/// <summary>One candidate's line on the leaderboard.</summary>
+public sealed class LeaderboardRow
+{
+    /// <summary>1-based position: deeper rung first, then the primary metric (better first), then candidate order.</summary>
+    public required int Rank { get; init; }
+
+    /// <summary>The candidate's position in the candidate list (0-based), which also names its curve.</summary>
+    public required int CandidateIndex { get; init; }
+
+    /// <summary>The candidate's display name (optimizer family, e.g. <c>Sgd+Nesterov</c>).</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The candidate's short label, e.g. <c>Adam lr=0.003</c>.</summary>
+    public required string Label { get; init; }
+
+    /// <summary>The optimizer's hyperparameters (its <c>ToString</c>) and the trainer settings the candidate overrides.</summary>
+    public required string Configuration { get; init; }
+
+    /// <summary>The base learning rate.</summary>
+    public required double LearningRate { get; init; }
+
+    /// <summary>The metrics of the last complete rung, over folds; empty when the candidate has none.</summary>
+    public required IReadOnlyDictionary<ComparisonMetric, MetricSummary> Metrics { get; init; }
+
+    /// <summary>The mean of the primary metric over folds, or NaN when the candidate has no metrics.</summary>
+    public required double PrimaryMetricMean { get; init; }
+
+    /// <summary>The mean over folds of the training loss after the last epoch of the last complete rung.</summary>
+    public required double? FinalTrainingLoss { get; init; }
+
+    /// <summary>The first epoch whose mean training loss is within 1% of the best mean training loss of that run.</summary>
+    public required int? EpochsToWithinOnePercent { get; init; }
+
+    /// <summary>The training and scoring time spent on this candidate, every rung and fold included.</summary>
+    public required TimeSpan FitTime { get; init; }
+
+    /// <summary>The epochs of the last complete rung (0 when none).</summary>
+    public required int EpochsTrained { get; init; }
+
+    /// <summary>The 0-based index of the last rung the candidate completed on every fold; −1 when none.</summary>
+    public required int RungReached { get; init; }
+
+    /// <summary>Why this is its last result.</summary>
+    public required CandidateStatus Status { get; init; }
+
+    /// <summary>True when successive halving or the budget ended the candidate before the last rung.</summary>
+    public bool StoppedEarly => Status is CandidateStatus.StoppedEarly or CandidateStatus.BudgetExhausted or CandidateStatus.Diverged or CandidateStatus.Failed;
+
+    /// <summary>A remark, such as the divergence message; null when there is none.</summary>
+    public string? Note { get; init; }
+}
+
+/// <summary>A candidate's loss per epoch, averaged over folds, for its last complete rung.</summary>
+/// <param name="CandidateIndex">The candidate's position in the candidate list.</param>
+/// <param name="Name">The candidate's display name.</param>
+/// <param name="Label">The candidate's short label (name and learning rate).</param>
+/// <param name="TrainingLoss">Mean training loss after epoch 1, 2, … (as reported by the trainer's <c>OnEpochEnd</c>).</param>
+/// <param name="ValidationLoss">Mean held-out-fold loss after epoch 1, 2, …; the held-out fold is the validation set.</param>
+public sealed record ConvergenceCurve(int CandidateIndex, string Name, string Label, IReadOnlyList<double> TrainingLoss, IReadOnlyList<double> ValidationLoss);
+
+/// <summary>Where a comparison is; reported synchronously on the calling thread at the start and end of every epoch.</summary>
+/// <param name="Rung">The 0-based rung.</param>
+/// <param name="RungCount">The number of rungs planned.</param>
+/// <param name="RungEpochs">The epochs each candidate trains in this rung.</param>
+/// <param name="Trial">The 1-based number of this training run (one candidate on one fold) since the comparison started.</param>
+/// <param name="PlannedTrials">The training runs the schedule plans when no candidate diverges and the budget suffices.</param>
+/// <param name="Candidate">The label of the candidate training.</param>
+/// <param name="Fold">The 0-based held-out fold.</param>
+/// <param name="Epoch">The epochs completed in this training run (0 at its start).</param>
+/// <param name="Elapsed">The wall-clock time since the comparison started.</param>
+/// <param name="Budget">The comparison's time budget.</param>
+public sealed record ComparisonProgress(int Rung, int RungCount, int RungEpochs, int Trial, int PlannedTrials, string Candidate, int Fold, int Epoch,
+    TimeSpan Elapsed, TimeSpan Budget);
+
+/// <summary>The outcome of <see cref="OptimizerComparison.Run"/>.</summary>
+public sealed class ComparisonResult
+{
+    /// <summary>The task compared.</summary>
+    public required ComparisonTask Task { get; init; }
+
+    /// <summary>The metric the leaderboard is ranked by.</summary>
+    public required ComparisonMetric PrimaryMetric { get; init; }
+
+    /// <summary>The metrics reported for the task, in report order.</summary>
+    public IReadOnlyList<ComparisonMetric> Metrics => ComparisonMetrics.For(Task);
+
+    /// <summary>Every candidate, best first.</summary>
+    public required IReadOnlyList<LeaderboardRow> Leaderboard { get; init; }
+
+    /// <summary>Each candidate's convergence curve, in candidate order (empty curves for candidates never evaluated).</summary>
+    public required IReadOnlyList<ConvergenceCurve> Curves { get; init; }
+
+    /// <summary>The winner (first leaderboard row).</summary>
+    public LeaderboardRow Best => Leaderboard[0];
+
+    /// <summary>
+    /// The pipeline prefix and the winner's trainer, refitted on all the data with the winner's epochs (multiclass: followed
+    /// by a key-to-value mapping of <c>PredictedLabel</c>). Save it with <see cref="SaveBestModel"/> or <c>mlContext.Model.Save</c>.
+    /// </summary>
+    public required ITransformer BestModel { get; init; }
+
+    /// <summary>The schema of the data the comparison was given, which <see cref="BestModel"/> expects.</summary>
+    public required DataViewSchema InputSchema { get; init; }
+
+    /// <summary>The epochs of each successive-halving rung.</summary>
+    public required IReadOnlyList<int> RungEpochs { get; init; }
+
+    /// <summary>The number of cross-validation folds.</summary>
+    public required int NumberOfFolds { get; init; }
+
+    /// <summary>The seed of the fold assignment and training runs.</summary>
+    public required int Seed { get; init; }
+
+    /// <summary>The time budget given.</summary>
+    public required TimeSpan TimeBudget { get; init; }
+
+    /// <summary>The wall-clock time the run took, final refit included.</summary>
+    public required TimeSpan Elapsed { get; init; }
+
+    /// <summary>True when the budget ended the search before every planned training run was done.</summary>
+    public required bool BudgetExhausted { get; init; }
+
+    /// <summary>Saves <see cref="BestModel"/> with its input schema as an ML.NET model zip.</summary>
+    /// <param name="mlContext">The context to save with.</param>
+    /// <param name="path">The file to write, e.g. <c>model.zip</c>.</param>
+    public void SaveBestModel(MLContext mlContext, string path)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        mlContext.Model.Save(BestModel, InputSchema, path);
+    }
+}

@@ -1,0 +1,14 @@
+namespace MLNet.Optimizers.Comparison;
+
+/// <summary>The machine-learning task a comparison trains and scores, which picks the trainer and the metrics.</summary>
+public enum ComparisonTask
+{
+    /// <summary>Two classes; Boolean label (a numeric 0/1 label is converted); logistic regression; AUC, accuracy, log-loss.</summary>
+    BinaryClassification,
+
+    /// <summary>K classes; key label (any other label type is mapped to keys by value); softmax regression; macro/micro accuracy, log-loss.</summary>
+    MulticlassClassification,
+
+    /// <summary>A real-valued Single label; linear regression; RMSE and R².</summary>
+    Regression,
+}

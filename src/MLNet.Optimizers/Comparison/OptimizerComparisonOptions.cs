@@ -1,0 +1,64 @@
+using Microsoft.ML;
+
+namespace MLNet.Optimizers.Comparison;
+
+/// <summary>What to compare, on which data, and how much effort to spend; see <see cref="OptimizerComparison"/>.</summary>
+public sealed class OptimizerComparisonOptions
+{
+    /// <summary>The learning-rate factors applied to every default strategy: {0.1, 0.3, 1, 3, 10}.</summary>
+    public static IReadOnlyList<double> DefaultLearningRateMultipliers { get; } = [0.1, 0.3, 1, 3, 10];
+
+    /// <summary>The whole data set; the comparison splits it into folds itself. Required.</summary>
+    public IDataView? Data { get; set; }
+
+    /// <summary>The task, which picks the trainer, the label conversion and the metrics.</summary>
+    public ComparisonTask Task { get; set; } = ComparisonTask.BinaryClassification;
+
+    /// <summary>The label column (binary: Boolean or numeric 0/1; multiclass: any type, mapped to keys; regression: Single).</summary>
+    public string LabelColumnName { get; set; } = "Label";
+
+    /// <summary>The feature column the trainer reads: a known-size vector of Single, after <see cref="PipelinePrefix"/>.</summary>
+    public string FeatureColumnName { get; set; } = "Features";
+
+    /// <summary>
+    /// Optional transforms placed before the trainer (e.g. Concatenate then NormalizeMeanVariance). They are fitted inside each
+    /// fold on that fold's training rows only, so nothing about the held-out rows leaks into the features.
+    /// </summary>
+    public IEstimator<ITransformer>? PipelinePrefix { get; set; }
+
+    /// <summary>The configurations to compare; null means <see cref="OptimizerComparison.DefaultCandidates"/> over <see cref="LearningRateMultipliers"/>.</summary>
+    public IReadOnlyList<ComparisonCandidate>? Candidates { get; set; }
+
+    /// <summary>The learning-rate grid used for the default candidates (ignored when <see cref="Candidates"/> is set).</summary>
+    public IReadOnlyList<double> LearningRateMultipliers { get; set; } = DefaultLearningRateMultipliers;
+
+    /// <summary>The number of cross-validation folds, at least 2 (stratified by label for classification).</summary>
+    public int NumberOfFolds { get; set; } = 5;
+
+    /// <summary>Seeds the fold assignment and every training run: the same seed gives the same leaderboard.</summary>
+    public int Seed { get; set; }
+
+    /// <summary>
+    /// The wall-clock budget for the whole run, final refit included. No new training starts once 90% of it is spent, and a
+    /// training run still going when it is all spent is abandoned at its next epoch end.
+    /// </summary>
+    public TimeSpan TimeBudget { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The metric that ranks candidates; null means AUC (binary), macro accuracy (multiclass) or R² (regression).</summary>
+    public ComparisonMetric? PrimaryMetric { get; set; }
+
+    /// <summary>
+    /// The epochs of the last successive-halving rung (the most any candidate trains), at least 1. The default 81 = 3⁴ gives
+    /// rungs of 3, 9, 27 and 81 epochs for the 70 default candidates.
+    /// </summary>
+    public int MaximumNumberOfEpochs { get; set; } = 81;
+
+    /// <summary>η of successive halving: each rung keeps the best 1/η of the candidates and trains them η times longer; at least 2.</summary>
+    public int ReductionFactor { get; set; } = 3;
+
+    /// <summary>
+    /// The batch size given to the trainers for candidates that do not set their own; null keeps the trainer default (full
+    /// batch: one step per epoch, which starves first-order rules in a short comparison). Default 32.
+    /// </summary>
+    public int? BatchSize { get; set; } = 32;
+}

@@ -1,0 +1,86 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace MLNet.Optimizers.Comparison;
+
+/// <summary>
+/// A read-only view of the rows of another view whose index is selected, in the source's order: the fold split, done by
+/// row index so that any label type can be stratified (ML.NET's own split hashes a column and cannot stratify).
+/// </summary>
+internal sealed class RowSubsetDataView : IDataView
+{
+    private readonly IDataView _source;
+    private readonly bool[] _selected;
+    private readonly long _rowCount;
+
+    /// <summary>Creates the view.</summary>
+    /// <param name="source">A view whose unshuffled cursor always yields its rows in the same order.</param>
+    /// <param name="selected">One flag per source row.</param>
+    public RowSubsetDataView(IDataView source, bool[] selected)
+    {
+        _source = source;
+        _selected = selected;
+        _rowCount = selected.Count(flag => flag);
+    }
+
+    public bool CanShuffle => false;
+
+    public DataViewSchema Schema => _source.Schema;
+
+    public long? GetRowCount() => _rowCount;
+
+    public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) =>
+        new Cursor(_source.GetRowCursor(columnsNeeded), _selected);
+
+    public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
+        [GetRowCursor(columnsNeeded, rand)];
+
+    private sealed class Cursor(DataViewRowCursor input, bool[] selected) : DataViewRowCursor
+    {
+        private long _sourceRow = -1;
+        private long _position = -1;
+
+        public override DataViewSchema Schema => input.Schema;
+
+        public override long Position => _position;
+
+        public override long Batch => 0;
+
+        public override bool MoveNext()
+        {
+            while (input.MoveNext())
+            {
+                _sourceRow++;
+                if (_sourceRow >= selected.Length)
+                {
+                    throw new InvalidOperationException(
+                        $"The data yielded more than the {selected.Length} rows counted when the folds were assigned; it must not change during a comparison.");
+                }
+
+                if (selected[_sourceRow])
+                {
+                    _position++;
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        public override bool IsColumnActive(DataViewSchema.Column column) => input.IsColumnActive(column);
+
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) => input.GetGetter<TValue>(column);
+
+        public override ValueGetter<DataViewRowId> GetIdGetter() => input.GetIdGetter();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                input.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+}

@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using System.Xml.Linq;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNet.Optimizers.Comparison;
+
+namespace MLNet.Optimizers.Tests.Comparison;
+
+/// <summary>Runs the default strategies once on breast_cancer (5 folds) and shares the result among the tests below.</summary>
+public sealed class BreastCancerComparisonFixture
+{
+    public BreastCancerComparisonFixture()
+    {
+        var mlContext = new MLContext(seed: 1);
+        Options = Create(mlContext);
+        Result = new OptimizerComparison(mlContext).Run(Options);
+    }
+
+    public OptimizerComparisonOptions Options { get; }
+
+    public ComparisonResult Result { get; }
+
+    /// <summary>The default candidates (14 strategies x 5 learning rates), 5 folds, rungs of 3/9/27/81 epochs.</summary>
+    public static OptimizerComparisonOptions Create(MLContext mlContext) => new()
+    {
+        Data = ComparisonData.BreastCancer(mlContext),
+        Task = ComparisonTask.BinaryClassification,
+        PipelinePrefix = mlContext.Transforms.NormalizeMeanVariance("Features"),
+        MaximumNumberOfEpochs = 81,
+        BatchSize = 16,
+        Seed = 3,
+        TimeBudget = TimeSpan.FromMinutes(2),
+    };
+}
+
+public class OptimizerComparisonTests(BreastCancerComparisonFixture fixture) : IClassFixture<BreastCancerComparisonFixture>
+{
+    private readonly ComparisonResult _result = fixture.Result;
+
+    [Fact]
+    public void BestMeanAucIsAtLeast099_AndEveryDefaultOptimizerIsOnTheLeaderboard()
+    {
+        Assert.False(_result.BudgetExhausted);
+        Assert.True(_result.Best.Metrics[ComparisonMetric.AreaUnderRocCurve].Mean >= 0.99, $"best AUC {_result.Best.PrimaryMetricMean}");
+        string[] expected = ["Sgd", "Sgd+momentum", "Sgd+Nesterov", "Adagrad", "RmsProp", "Adam", "AdamW", "Adamax", "NAdam", "RAdam",
+            "Adadelta", "ScheduleFreeAdamW", "ScheduleFreeSgd", "Lbfgs"];
+        Assert.Equal(expected.Order(), _result.Leaderboard.Select(r => r.Name).Distinct().Order());
+        Assert.All(_result.Leaderboard, row => Assert.Equal(5, row.Metrics[ComparisonMetric.AreaUnderRocCurve].PerFold.Count));
+    }
+
+    [Fact]
+    public void SuccessiveHalving_StopsWeakCandidatesWithFewerEpochsThanTheWinner()
+    {
+        // 70 candidates, eta 3, 81 epochs: 4 rungs of 3, 9, 27, 81 epochs keeping 70, 23, 7, then 2 candidates.
+        Assert.Equal([3, 9, 27, 81], _result.RungEpochs);
+        Assert.Equal(CandidateStatus.Finished, _result.Best.Status);
+        Assert.Equal(81, _result.Best.EpochsTrained);
+        Assert.Equal(2, _result.Leaderboard.Count(r => r.Status == CandidateStatus.Finished));
+        LeaderboardRow[] stopped = [.. _result.Leaderboard.Where(r => r.StoppedEarly)];
+        Assert.Equal(68, stopped.Length);
+        Assert.All(stopped, row => Assert.True(row.EpochsTrained < _result.Best.EpochsTrained));
+        Assert.Equal(2, _result.Leaderboard.Count(r => r.EpochsTrained == 81));
+        Assert.InRange(_result.Leaderboard.Count(r => r.EpochsTrained >= 27), 2, 7);
+        Assert.InRange(_result.Leaderboard.Count(r => r.EpochsTrained >= 9), 7, 23);
+        Assert.All(_result.Curves, curve => Assert.Equal(
+            _result.Leaderboard.Single(r => r.CandidateIndex == curve.CandidateIndex).EpochsTrained, curve.TrainingLoss.Count));
+    }
+
+    [Fact]
+    public void SameSeed_GivesTheSameLeaderboard()
+    {
+        var mlContext = new MLContext(seed: 1);
+        ComparisonResult again = new OptimizerComparison(mlContext).Run(BreastCancerComparisonFixture.Create(mlContext));
+        Assert.Equal(_result.Leaderboard.Select(r => r.Label), again.Leaderboard.Select(r => r.Label));
+        for (int i = 0; i < again.Leaderboard.Count; i++)
+        {
+            LeaderboardRow first = _result.Leaderboard[i], second = again.Leaderboard[i];
+            Assert.Equal(first.Status, second.Status);
+            Assert.Equal(first.FinalTrainingLoss, second.FinalTrainingLoss);
+            foreach (var (metric, summary) in first.Metrics)
+            {
+                Assert.Equal(summary.PerFold, second.Metrics[metric].PerFold);
+            }
+        }
+    }
+
+    [Fact]
+    public void Reports_WritePngSvgHtmlMarkdownCsvAndJson()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "comparison-report-test-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            ComparisonReportFiles files = ComparisonReport.WriteAll(_result, directory);
+
+            byte[] png = File.ReadAllBytes(files.TrainingLossPng);
+            Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }, png[..8]);
+            Assert.True(png.Length > 10_000, $"PNG of {png.Length} bytes");
+
+            // One line per candidate that has a curve: its own colour strokes at least one path of the SVG.
+            XDocument svg = XDocument.Load(files.ValidationLossSvg);
+            var strokes = svg.Descendants().Select(e => (string?)e.Attribute("stroke")).OfType<string>()
+                .Select(s => s.ToLowerInvariant()).ToHashSet();
+            IReadOnlyDictionary<int, string> colors = ConvergencePlot.SeriesColors(_result);
+            Assert.Equal(_result.Curves.Count, colors.Values.Distinct().Count());
+            ConvergenceCurve[] drawn = [.. _result.Curves.Where(c => c.ValidationLoss.Count > 0)];
+            Assert.True(drawn.Length >= 65, $"{drawn.Length} curves");
+            Assert.All(drawn, curve => Assert.Contains(colors[curve.CandidateIndex], strokes));
+
+            string html = File.ReadAllText(files.Html);
+            Assert.Contains("<table id=\"leaderboard\">", html);
+            Assert.Contains("href=\"convergence-training.svg\"", html);
+            Assert.Contains("href=\"convergence-validation.png\"", html);
+            Assert.Contains("data:image/png;base64,", html);
+            Assert.All(_result.Leaderboard, row => Assert.Contains(System.Net.WebUtility.HtmlEncode(row.Configuration), html));
+
+            string[] csv = File.ReadAllLines(files.Csv);
+            Assert.Equal(_result.Leaderboard.Count + 1, csv.Length);
+            Assert.StartsWith("rank,name,learning_rate,auc_mean,auc_std", csv[0]);
+            Assert.Contains("| Rank | Optimizer |", File.ReadAllText(files.Markdown));
+            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(files.Json));
+            Assert.Equal(_result.Leaderboard.Count, json.RootElement.GetProperty("leaderboard").GetArrayLength());
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void BestModel_ScoresNewDataAfterSaveAndLoad()
+    {
+        var mlContext = new MLContext(seed: 1);
+        string path = Path.Combine(Path.GetTempPath(), "comparison-model-" + Guid.NewGuid().ToString("N") + ".zip");
+        try
+        {
+            _result.SaveBestModel(mlContext, path);
+            ITransformer loaded = mlContext.Model.Load(path, out _);
+            var metrics = mlContext.BinaryClassification.Evaluate(loaded.Transform(ComparisonData.BreastCancer(mlContext)));
+            Assert.True(metrics.AreaUnderRocCurve > 0.99, $"AUC {metrics.AreaUnderRocCurve}");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
+
+public class OptimizerComparisonRunTests
+{
+    [Fact]
+    public void MulticlassWithNumericLabel_ReportsProgressAndLogs_AndBestModelPredictsOriginalLabels()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var logLines = new List<string>();
+        mlContext.Log += (_, e) => { if (e.Source.StartsWith(nameof(OptimizerComparison), StringComparison.Ordinal)) { logLines.Add(e.Message); } };
+        var reports = new List<ComparisonProgress>();
+        var options = new OptimizerComparisonOptions
+        {
+            Data = ComparisonData.Load(mlContext, "iris.csv", DataKind.Single),
+            Task = ComparisonTask.MulticlassClassification,
+            PipelinePrefix = mlContext.Transforms.NormalizeMeanVariance("Features"),
+            Candidates = [new ComparisonCandidate(new Adam(learningRate: 0.1)), new ComparisonCandidate(new Sgd(learningRate: 0.001), "SlowSgd")],
+            NumberOfFolds = 3,
+            MaximumNumberOfEpochs = 20,
+            ReductionFactor = 2,
+        };
+        ComparisonResult result = new OptimizerComparison(mlContext).Run(options, new SynchronousProgress(reports.Add));
+
+        // 2 candidates, eta 2, 20 epochs: rungs of 10 and 20 epochs; the slow SGD is stopped after the first.
+        Assert.Equal([10, 20], result.RungEpochs);
+        Assert.Equal("Adam", result.Best.Name);
+        Assert.Equal(CandidateStatus.StoppedEarly, result.Leaderboard[1].Status);
+        Assert.Equal(ComparisonMetric.MacroAccuracy, result.PrimaryMetric);
+        // Trials: 2 candidates x 3 folds at rung 1, then 1 x 3 at rung 2; each run reports its start and every epoch.
+        Assert.Equal(9, reports.Max(r => r.Trial));
+        Assert.Equal(6 * (1 + 10) + 3 * (1 + 20), reports.Count);
+        Assert.Equal([0, 1, 2], reports.Select(r => r.Fold).Distinct().Order());
+        Assert.Contains(logLines, line => line.Contains("Rung 2/2", StringComparison.Ordinal));
+        Assert.Contains(logLines, line => line.Contains("Best: Adam", StringComparison.Ordinal));
+
+        // The label was mapped to keys inside; the model maps predictions back to the original numeric labels.
+        IDataView scored = result.BestModel.Transform(options.Data);
+        float[] predicted = [.. scored.GetColumn<float>("PredictedLabel")];
+        Assert.Equal([0f, 1f, 2f], predicted.Distinct().Order());
+    }
+
+    private sealed class SynchronousProgress(Action<ComparisonProgress> report) : IProgress<ComparisonProgress>
+    {
+        public void Report(ComparisonProgress value) => report(value);
+    }
+
+    [Fact]
+    public void WholeRun_RespectsItsBudgetWithin20Percent()
+    {
+        var mlContext = new MLContext(seed: 1);
+        // Far more work than 4 s allow (70 candidates on digits, rungs of 30/90/270/810 epochs of batch 8), so the budget ends it.
+        var options = new OptimizerComparisonOptions
+        {
+            Data = ComparisonData.Load(mlContext, "digits.csv", DataKind.Single),
+            Task = ComparisonTask.MulticlassClassification,
+            PipelinePrefix = mlContext.Transforms.NormalizeMeanVariance("Features"),
+            BatchSize = 8,
+            MaximumNumberOfEpochs = 810,
+            TimeBudget = TimeSpan.FromSeconds(4),
+        };
+        var clock = Stopwatch.StartNew();
+        ComparisonResult result = new OptimizerComparison(mlContext).Run(options);
+        clock.Stop();
+
+        Assert.True(result.BudgetExhausted);
+        Assert.True(clock.Elapsed <= options.TimeBudget * 1.2, $"took {clock.Elapsed.TotalSeconds:F2} s of a 4 s budget");
+        Assert.Contains(result.Leaderboard, row => row.Status is CandidateStatus.BudgetExhausted or CandidateStatus.NotEvaluated);
+    }
+
+    [Fact]
+    public void PrimaryMetricOfAnotherTask_IsRejectedByName()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var options = new OptimizerComparisonOptions
+        {
+            Data = ComparisonData.BreastCancer(mlContext),
+            PrimaryMetric = ComparisonMetric.RSquared,
+        };
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new OptimizerComparison(mlContext).Run(options));
+        Assert.Equal("PrimaryMetric", error.ParamName);
+    }
+}

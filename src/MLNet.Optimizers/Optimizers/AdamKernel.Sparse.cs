@@ -96,10 +96,22 @@ internal sealed partial class AdamKernel
         float decayFactor = (float)(1 - state.Scalar(SparseSteps.LazyLearningRateKey) * _weightDecay);
         Span<int> lastSteps = SparseSteps.LastSteps(state);
         int now = (int)state.Step;
-        foreach (int i in indices)
+        Span<float> p = stackalloc float[SparseSteps.GatherBlock];
+        Span<int> skipped = stackalloc int[SparseSteps.GatherBlock];
+        for (int start = 0; start < indices.Length; start += SparseSteps.GatherBlock)
         {
-            parameters[i] = DecayedBy(parameters[i], decayFactor, now - lastSteps[i]);
-            lastSteps[i] = now;
+            var block = indices.Slice(start, Math.Min(SparseSteps.GatherBlock, indices.Length - start));
+            for (int j = 0; j < block.Length; j++)
+            {
+                p[j] = parameters[block[j]];
+                skipped[j] = now - lastSteps[block[j]];
+                lastSteps[block[j]] = now;
+            }
+
+            for (int j = 0; j < block.Length; j++)
+            {
+                parameters[block[j]] = DecayedBy(p[j], decayFactor, skipped[j]);
+            }
         }
     }
 

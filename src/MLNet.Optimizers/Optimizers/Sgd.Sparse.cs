@@ -95,10 +95,31 @@ public sealed partial class Sgd : ISparseStepOptimizer
         Span<int> lastSteps = SparseSteps.LastSteps(state);
         float learningRate = (float)state.Scalar(SparseSteps.LazyLearningRateKey);
         int now = (int)state.Step;
-        foreach (int i in indices)
+        Span<float> p = stackalloc float[SparseSteps.GatherBlock];
+        Span<float> b = stackalloc float[SparseSteps.GatherBlock];
+        Span<int> skipped = stackalloc int[SparseSteps.GatherBlock];
+        for (int start = 0; start < indices.Length; start += SparseSteps.GatherBlock)
         {
-            CatchUp(ref parameters[i], ref buffer[i], now - lastSteps[i], learningRate);
-            lastSteps[i] = now;
+            var block = indices.Slice(start, Math.Min(SparseSteps.GatherBlock, indices.Length - start));
+            for (int j = 0; j < block.Length; j++)
+            {
+                int i = block[j];
+                p[j] = parameters[i];
+                b[j] = buffer[i];
+                skipped[j] = now - lastSteps[i];
+                lastSteps[i] = now;
+            }
+
+            for (int j = 0; j < block.Length; j++)
+            {
+                CatchUp(ref p[j], ref b[j], skipped[j], learningRate);
+            }
+
+            for (int j = 0; j < block.Length; j++)
+            {
+                parameters[block[j]] = p[j];
+                buffer[block[j]] = b[j];
+            }
         }
     }
 

@@ -44,12 +44,8 @@ public sealed class LinearRegressionTrainer
     /// <summary>Continues training from <paramref name="modelParameters"/> (its weights and bias are the starting point).</summary>
     /// <param name="trainData">The training data.</param>
     /// <param name="modelParameters">A model with as many weights as the data has features.</param>
-    public RegressionPredictionTransformer<LinearRegressionModelParameters> Fit(IDataView trainData, LinearRegressionModelParameters modelParameters)
-    {
-        ArgumentNullException.ThrowIfNull(modelParameters);
-        float[] parameters = [.. modelParameters.Weights, modelParameters.Bias];
-        return FitCore(trainData, null, new WarmStart(1, modelParameters.Weights.Count, parameters));
-    }
+    public RegressionPredictionTransformer<LinearRegressionModelParameters> Fit(IDataView trainData, LinearRegressionModelParameters modelParameters) =>
+        FitFromLinearModel(trainData, modelParameters);
 
     private protected override LabelKind LabelKind => LabelKind.Regression;
 

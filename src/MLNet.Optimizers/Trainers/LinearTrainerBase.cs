@@ -129,6 +129,14 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
         return CreateTransformer(_environment, result.Layout, result.Parameters, training, trainData.Schema);
     }
 
+    /// <summary>Warm start from a single-output ML.NET linear model (binary or regression): its weights, then its bias.</summary>
+    private protected TTransformer FitFromLinearModel(IDataView trainData, LinearModelParameters modelParameters)
+    {
+        ArgumentNullException.ThrowIfNull(modelParameters);
+        float[] parameters = [.. modelParameters.Weights, modelParameters.Bias];
+        return FitCore(trainData, null, new WarmStart(1, modelParameters.Weights.Count, parameters));
+    }
+
     /// <summary>Parameters taken from an existing ML.NET model, in the flat layout.</summary>
     private protected readonly record struct WarmStart(int OutputCount, int FeatureCount, float[] Parameters);
 

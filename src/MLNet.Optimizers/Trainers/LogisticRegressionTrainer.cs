@@ -48,12 +48,8 @@ public sealed class LogisticRegressionTrainer
     /// <summary>Continues training from <paramref name="modelParameters"/> (its weights and bias are the starting point).</summary>
     /// <param name="trainData">The training data.</param>
     /// <param name="modelParameters">A model with as many weights as the data has features, e.g. from a previous <c>Fit</c>.</param>
-    public BinaryPredictionTransformer<CalibratedBinaryModel> Fit(IDataView trainData, LinearBinaryModelParameters modelParameters)
-    {
-        ArgumentNullException.ThrowIfNull(modelParameters);
-        float[] parameters = [.. modelParameters.Weights, modelParameters.Bias];
-        return FitCore(trainData, null, new WarmStart(1, modelParameters.Weights.Count, parameters));
-    }
+    public BinaryPredictionTransformer<CalibratedBinaryModel> Fit(IDataView trainData, LinearBinaryModelParameters modelParameters) =>
+        FitFromLinearModel(trainData, modelParameters);
 
     /// <summary>Continues training from a calibrated model (its linear sub-model is the starting point; the calibrator is rebuilt).</summary>
     /// <param name="trainData">The training data.</param>

@@ -52,9 +52,7 @@ public sealed class ScheduleFreeAdamW : FirstOrderOptimizer
         Beta2 = Check.InRange(beta2, 0, 1, maxExclusive: true);
         Epsilon = Check.Positive(epsilon);
         WeightDecay = Check.NonNegative(weightDecay);
-        WarmupSteps = Check.AtLeast(warmupSteps, 0);
-        R = Check.NonNegative(r);
-        WeightLrPower = Check.NonNegative(weightLrPower);
+        (WarmupSteps, R, WeightLrPower) = ScheduleFreeAveraging.ValidateWeighting(warmupSteps, r, weightLrPower);
     }
 
     /// <inheritdoc />

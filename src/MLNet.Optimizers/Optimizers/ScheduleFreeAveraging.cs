@@ -15,6 +15,10 @@ internal static class ScheduleFreeAveraging
     internal const string LearningRateMaxKey = "lr_max";
     internal const string ScheduledLearningRateKey = "scheduled_lr";
 
+    /// <summary>Checks the warm-up and averaging-weight settings both rules take: warmupSteps ≥ 0; r and weightLrPower finite and ≥ 0.</summary>
+    internal static (int WarmupSteps, double R, double WeightLrPower) ValidateWeighting(int warmupSteps, double r, double weightLrPower) =>
+        (Check.AtLeast(warmupSteps, 0), Check.NonNegative(r), Check.NonNegative(weightLrPower));
+
     /// <summary>Adds z (filled from y at the first step) and the scalars at their starting values.</summary>
     internal static void AddState(OptimizerState state)
     {

@@ -44,9 +44,7 @@ public sealed class ScheduleFreeSgd : FirstOrderOptimizer
     {
         Momentum = Check.InOpenRange(momentum, 0, 1);
         WeightDecay = Check.NonNegative(weightDecay);
-        WarmupSteps = Check.AtLeast(warmupSteps, 0);
-        R = Check.NonNegative(r);
-        WeightLrPower = Check.NonNegative(weightLrPower);
+        (WarmupSteps, R, WeightLrPower) = ScheduleFreeAveraging.ValidateWeighting(warmupSteps, r, weightLrPower);
     }
 
     /// <inheritdoc />

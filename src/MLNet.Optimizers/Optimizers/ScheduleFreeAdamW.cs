@@ -96,7 +96,7 @@ public sealed class ScheduleFreeAdamW : FirstOrderOptimizer
     /// <param name="state">The run's state.</param>
     /// <param name="destination">Receives x; same length as <paramref name="parameters"/>.</param>
     public override void WriteEvaluationPoint(ReadOnlySpan<float> parameters, OptimizerState state, Span<float> destination) =>
-        ScheduleFreeAveraging.WriteEvaluationPoint(Name, Beta1, parameters, state, destination);
+        ScheduleFreeAveraging.WriteEvaluationPoint(this, Beta1, parameters, state, destination);
 
     /// <inheritdoc />
     public override IOptimizer WithLearningRate(double learningRate) =>

@@ -81,7 +81,7 @@ public sealed class ScheduleFreeSgd : FirstOrderOptimizer
     /// <param name="state">The run's state.</param>
     /// <param name="destination">Receives x; same length as <paramref name="parameters"/>.</param>
     public override void WriteEvaluationPoint(ReadOnlySpan<float> parameters, OptimizerState state, Span<float> destination) =>
-        ScheduleFreeAveraging.WriteEvaluationPoint(Name, Momentum, parameters, state, destination);
+        ScheduleFreeAveraging.WriteEvaluationPoint(this, Momentum, parameters, state, destination);
 
     /// <inheritdoc />
     public override IOptimizer WithLearningRate(double learningRate) =>

@@ -51,11 +51,8 @@ public sealed class LinearRegressionTrainer
 
     private protected override LinearObjective CreateObjective(int classCount) => new SquaredObjective();
 
-    private protected override (IEstimator<ITransformer> Estimator, TrainerInfo Info) CreateSchemaOracle(MLContext context, LinearTrainerOptions options)
-    {
-        var oracle = context.Regression.Trainers.Sdca(options.LabelColumnName, options.FeatureColumnName, options.ExampleWeightColumnName);
-        return (oracle, oracle.Info);
-    }
+    private protected override ITrainerEstimator<IPredictionTransformer<object>, object> CreateSchemaOracle(MLContext context, LinearTrainerOptions options) =>
+        context.Regression.Trainers.Sdca(options.LabelColumnName, options.FeatureColumnName, options.ExampleWeightColumnName);
 
     private protected override RegressionPredictionTransformer<LinearRegressionModelParameters> CreateTransformer(IHostEnvironment environment,
         LinearModelLayout layout, float[] parameters, ReadResult training, DataViewSchema trainSchema)

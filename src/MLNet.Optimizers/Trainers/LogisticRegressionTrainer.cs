@@ -64,11 +64,8 @@ public sealed class LogisticRegressionTrainer
 
     private protected override LinearObjective CreateObjective(int classCount) => new LogisticObjective();
 
-    private protected override (IEstimator<ITransformer> Estimator, TrainerInfo Info) CreateSchemaOracle(MLContext context, LinearTrainerOptions options)
-    {
-        var oracle = context.BinaryClassification.Trainers.LbfgsLogisticRegression(options.LabelColumnName, options.FeatureColumnName, options.ExampleWeightColumnName);
-        return (oracle, oracle.Info);
-    }
+    private protected override ITrainerEstimator<IPredictionTransformer<object>, object> CreateSchemaOracle(MLContext context, LinearTrainerOptions options) =>
+        context.BinaryClassification.Trainers.LbfgsLogisticRegression(options.LabelColumnName, options.FeatureColumnName, options.ExampleWeightColumnName);
 
     private protected override BinaryPredictionTransformer<CalibratedBinaryModel> CreateTransformer(IHostEnvironment environment,
         LinearModelLayout layout, float[] parameters, ReadResult training, DataViewSchema trainSchema)

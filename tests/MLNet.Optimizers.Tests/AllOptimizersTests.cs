@@ -120,6 +120,18 @@ public class AllOptimizersTests
         }
     }
 
+    [Theory, MemberData(nameof(OptimizerCases))]
+    public void WriteEvaluationPoint_rejects_a_destination_of_another_length_and_a_foreign_state(string configuration)
+    {
+        var rule = Configurations[configuration]();
+        var state = rule.CreateState(3);
+        var error = Assert.Throws<ArgumentException>(() => rule.WriteEvaluationPoint(new float[3], state, new float[4]));
+        Assert.Equal("destination", error.ParamName);
+        Assert.Throws<ArgumentException>(() => rule.WriteEvaluationPoint(new float[3], rule.CreateState(2), new float[3]));
+        FirstOrderOptimizer other = rule is Sgd ? new Adam() : new Sgd();
+        Assert.Throws<ArgumentException>(() => rule.WriteEvaluationPoint(new float[3], other.CreateState(3), new float[3]));
+    }
+
     private static byte[] Snapshot(GradientStepper stepper)
     {
         using var stream = new MemoryStream();

@@ -30,10 +30,7 @@ public sealed partial class AdamW : FirstOrderOptimizer
         double weightDecay = 0.01, bool amsGrad = false)
         : base(learningRate)
     {
-        Beta1 = Check.InRange(beta1, 0, 1, maxExclusive: true);
-        Beta2 = Check.InRange(beta2, 0, 1, maxExclusive: true);
-        Epsilon = Check.Positive(epsilon);
-        WeightDecay = Check.NonNegative(weightDecay);
+        (Beta1, Beta2, Epsilon, WeightDecay) = AdamFamilyHyperparameters.Validate(beta1, beta2, epsilon, weightDecay);
         AmsGrad = amsGrad;
         _kernel = new AdamKernel(beta1, beta2, epsilon, weightDecay, amsGrad, decoupledWeightDecay: true);
     }

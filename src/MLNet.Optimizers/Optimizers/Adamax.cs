@@ -30,10 +30,7 @@ public sealed class Adamax : FirstOrderOptimizer
     public Adamax(double learningRate = 0.002, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0)
         : base(learningRate)
     {
-        Beta1 = Check.InRange(beta1, 0, 1, maxExclusive: true);
-        Beta2 = Check.InRange(beta2, 0, 1, maxExclusive: true);
-        Epsilon = Check.Positive(epsilon);
-        WeightDecay = Check.NonNegative(weightDecay);
+        (Beta1, Beta2, Epsilon, WeightDecay) = AdamFamilyHyperparameters.Validate(beta1, beta2, epsilon, weightDecay);
     }
 
     /// <inheritdoc />

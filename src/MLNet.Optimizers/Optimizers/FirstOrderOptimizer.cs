@@ -61,8 +61,23 @@ public abstract class FirstOrderOptimizer : IOptimizer
     /// <param name="destination">Receives the evaluation point; same length as <paramref name="parameters"/>.</param>
     public virtual void WriteEvaluationPoint(ReadOnlySpan<float> parameters, OptimizerState state, Span<float> destination)
     {
-        ArgumentNullException.ThrowIfNull(state);
+        EnsureEvaluationArguments(parameters, state, destination);
         parameters.CopyTo(destination);
+    }
+
+    /// <summary>
+    /// Throws unless <paramref name="state"/> is this rule's state for <paramref name="parameters"/> and
+    /// <paramref name="destination"/> has one element per parameter: the checks every <see cref="WriteEvaluationPoint"/> makes.
+    /// </summary>
+    internal void EnsureEvaluationArguments(ReadOnlySpan<float> parameters, OptimizerState state, Span<float> destination)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.EnsureMatches(Name, parameters.Length);
+        if (destination.Length != parameters.Length)
+        {
+            throw new ArgumentException(
+                $"destination has {destination.Length} elements but parameters have {parameters.Length}; they must be equal.", nameof(destination));
+        }
     }
 
     /// <summary>Throws unless <paramref name="gradient"/> has one element per parameter.</summary>

@@ -39,10 +39,7 @@ public sealed class NAdam : FirstOrderOptimizer
         double weightDecay = 0, double momentumDecay = 0.004)
         : base(learningRate)
     {
-        Beta1 = Check.InRange(beta1, 0, 1, maxExclusive: true);
-        Beta2 = Check.InRange(beta2, 0, 1, maxExclusive: true);
-        Epsilon = Check.Positive(epsilon);
-        WeightDecay = Check.NonNegative(weightDecay);
+        (Beta1, Beta2, Epsilon, WeightDecay) = AdamFamilyHyperparameters.Validate(beta1, beta2, epsilon, weightDecay);
         MomentumDecay = Check.NonNegative(momentumDecay);
     }
 

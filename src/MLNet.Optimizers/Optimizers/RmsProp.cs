@@ -119,7 +119,6 @@ public sealed class RmsProp : FirstOrderOptimizer
             var wd = new Vector<float>(scalars.WeightDecay);
             var alpha = new Vector<float>(scalars.Alpha);
             var oneMinusAlpha = new Vector<float>(scalars.OneMinusAlpha);
-            var lerpComplement = new Vector<float>(scalars.LerpComplement);
             var eps = new Vector<float>(scalars.Epsilon);
             var mu = new Vector<float>(scalars.Momentum);
             for (int v = 0; v < p.Length; v++)
@@ -135,8 +134,7 @@ public sealed class RmsProp : FirstOrderOptimizer
                 Vector<float> avg;
                 if (scalars.Centered)
                 {
-                    var gav = ga[v];
-                    gav = scalars.LerpFromStart ? gav + oneMinusAlpha * (d - gav) : d - (d - gav) * lerpComplement;
+                    var gav = scalars.GradientAverageWeight.Apply(ga[v], d);
                     ga[v] = gav;
                     avg = Vector.SquareRoot(sqv - gav * gav) + eps;
                 }
@@ -200,10 +198,7 @@ public sealed class RmsProp : FirstOrderOptimizer
         float avg;
         if (s.Centered)
         {
-            // PyTorch's lerp: from the start point when the weight is below one half, from the end point otherwise.
-            gradientAverage = s.LerpFromStart
-                ? gradientAverage + s.OneMinusAlpha * (d - gradientAverage)
-                : d - (d - gradientAverage) * s.LerpComplement;
+            gradientAverage = s.GradientAverageWeight.Apply(gradientAverage, d);
             avg = MathF.Sqrt(squareAverage - gradientAverage * gradientAverage) + s.Epsilon;
         }
         else
@@ -229,10 +224,7 @@ public sealed class RmsProp : FirstOrderOptimizer
         public readonly float WeightDecay = (float)rule._weightDecay;
         public readonly float Alpha = (float)rule._alpha;
         public readonly float OneMinusAlpha = (float)(1 - rule._alpha);
-
-        // PyTorch computes lerp's 1 − w from the float weight w, so this is done in float on purpose.
-        public readonly float LerpComplement = 1f - (float)(1 - rule._alpha);
-        public readonly bool LerpFromStart = (float)(1 - rule._alpha) < 0.5f;
+        public readonly LerpWeight GradientAverageWeight = new(1 - rule._alpha);
         public readonly float Epsilon = (float)rule._epsilon;
         public readonly float Momentum = (float)rule._momentum;
         public readonly bool HasWeightDecay = rule._weightDecay != 0;

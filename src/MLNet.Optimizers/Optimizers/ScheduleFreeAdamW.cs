@@ -53,9 +53,7 @@ public sealed class ScheduleFreeAdamW : FirstOrderOptimizer
         Beta2 = Check.InRange(beta2, 0, 1, maxExclusive: true);
         Epsilon = Check.Positive(epsilon);
         WeightDecay = Check.NonNegative(weightDecay);
-        WarmupSteps = Check.AtLeast(warmupSteps, 0);
-        R = Check.NonNegative(r);
-        WeightLrPower = Check.NonNegative(weightLrPower);
+        (WarmupSteps, R, WeightLrPower) = ScheduleFreeAveraging.ValidateWeighting(warmupSteps, r, weightLrPower);
     }
 
     /// <inheritdoc />
@@ -99,7 +97,7 @@ public sealed class ScheduleFreeAdamW : FirstOrderOptimizer
     /// <param name="state">The run's state.</param>
     /// <param name="destination">Receives x; same length as <paramref name="parameters"/>.</param>
     public override void WriteEvaluationPoint(ReadOnlySpan<float> parameters, OptimizerState state, Span<float> destination) =>
-        ScheduleFreeAveraging.WriteEvaluationPoint(Name, Beta1, parameters, state, destination);
+        ScheduleFreeAveraging.WriteEvaluationPoint(this, Beta1, parameters, state, destination);
 
     /// <inheritdoc />
     public override IOptimizer WithLearningRate(double learningRate) =>

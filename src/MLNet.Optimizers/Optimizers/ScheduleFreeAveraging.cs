@@ -15,6 +15,10 @@ internal static class ScheduleFreeAveraging
     internal const string LearningRateMaxKey = "lr_max";
     internal const string ScheduledLearningRateKey = "scheduled_lr";
 
+    /// <summary>Checks the warm-up and averaging-weight settings both rules take: warmupSteps ≥ 0; r and weightLrPower finite and ≥ 0.</summary>
+    internal static (int WarmupSteps, double R, double WeightLrPower) ValidateWeighting(int warmupSteps, double r, double weightLrPower) =>
+        (Check.AtLeast(warmupSteps, 0), Check.NonNegative(r), Check.NonNegative(weightLrPower));
+
     /// <summary>Adds z (filled from y at the first step) and the scalars at their starting values.</summary>
     internal static void AddState(OptimizerState state)
     {
@@ -58,17 +62,10 @@ internal static class ScheduleFreeAveraging
     /// <summary>
     /// Writes x = lerp(y, z, 1 − 1/β) into <paramref name="destination"/>, or y itself before the first step (z unset).
     /// </summary>
-    internal static void WriteEvaluationPoint(string optimizerName, double beta, ReadOnlySpan<float> parameters,
+    internal static void WriteEvaluationPoint(FirstOrderOptimizer rule, double beta, ReadOnlySpan<float> parameters,
         OptimizerState state, Span<float> destination)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        state.EnsureMatches(optimizerName, parameters.Length);
-        if (destination.Length != parameters.Length)
-        {
-            throw new ArgumentException(
-                $"destination has {destination.Length} elements but parameters have {parameters.Length}; they must be equal.", nameof(destination));
-        }
-
+        rule.EnsureEvaluationArguments(parameters, state, destination);
         if (state.Step == 0)
         {
             parameters.CopyTo(destination);

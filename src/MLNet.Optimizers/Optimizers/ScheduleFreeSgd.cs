@@ -44,9 +44,7 @@ public sealed class ScheduleFreeSgd : FirstOrderOptimizer
     {
         Momentum = Check.InOpenRange(momentum, 0, 1);
         WeightDecay = Check.NonNegative(weightDecay);
-        WarmupSteps = Check.AtLeast(warmupSteps, 0);
-        R = Check.NonNegative(r);
-        WeightLrPower = Check.NonNegative(weightLrPower);
+        (WarmupSteps, R, WeightLrPower) = ScheduleFreeAveraging.ValidateWeighting(warmupSteps, r, weightLrPower);
     }
 
     /// <inheritdoc />
@@ -83,7 +81,7 @@ public sealed class ScheduleFreeSgd : FirstOrderOptimizer
     /// <param name="state">The run's state.</param>
     /// <param name="destination">Receives x; same length as <paramref name="parameters"/>.</param>
     public override void WriteEvaluationPoint(ReadOnlySpan<float> parameters, OptimizerState state, Span<float> destination) =>
-        ScheduleFreeAveraging.WriteEvaluationPoint(Name, Momentum, parameters, state, destination);
+        ScheduleFreeAveraging.WriteEvaluationPoint(this, Momentum, parameters, state, destination);
 
     /// <inheritdoc />
     public override IOptimizer WithLearningRate(double learningRate) =>

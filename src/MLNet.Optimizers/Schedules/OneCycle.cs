@@ -38,9 +38,7 @@ public sealed class OneCycle : LearningRateSchedule
         PctStart = Check.InRange(pctStart, 0, 1, maxExclusive: false);
         DivFactor = Check.Positive(divFactor);
         FinalDivFactor = Check.Positive(finalDivFactor);
-        Annealing = Enum.IsDefined(annealing)
-            ? annealing
-            : throw new ArgumentOutOfRangeException(nameof(annealing), annealing, $"annealing must be Cosine or Linear; got {annealing}.");
+        Annealing = Check.Defined(annealing);
     }
 
     /// <summary>N, the number of optimizer steps in the cycle.</summary>

@@ -44,22 +44,15 @@ public sealed class LinearRegressionTrainer
     /// <summary>Continues training from <paramref name="modelParameters"/> (its weights and bias are the starting point).</summary>
     /// <param name="trainData">The training data.</param>
     /// <param name="modelParameters">A model with as many weights as the data has features.</param>
-    public RegressionPredictionTransformer<LinearRegressionModelParameters> Fit(IDataView trainData, LinearRegressionModelParameters modelParameters)
-    {
-        ArgumentNullException.ThrowIfNull(modelParameters);
-        float[] parameters = [.. modelParameters.Weights, modelParameters.Bias];
-        return FitCore(trainData, null, new WarmStart(1, modelParameters.Weights.Count, parameters));
-    }
+    public RegressionPredictionTransformer<LinearRegressionModelParameters> Fit(IDataView trainData, LinearRegressionModelParameters modelParameters) =>
+        FitFromLinearModel(trainData, modelParameters);
 
     private protected override LabelKind LabelKind => LabelKind.Regression;
 
     private protected override LinearObjective CreateObjective(int classCount) => new SquaredObjective();
 
-    private protected override (IEstimator<ITransformer> Estimator, TrainerInfo Info) CreateSchemaOracle(MLContext context, LinearTrainerOptions options)
-    {
-        var oracle = context.Regression.Trainers.Sdca(options.LabelColumnName, options.FeatureColumnName, options.ExampleWeightColumnName);
-        return (oracle, oracle.Info);
-    }
+    private protected override ITrainerEstimator<IPredictionTransformer<object>, object> CreateSchemaOracle(MLContext context, LinearTrainerOptions options) =>
+        context.Regression.Trainers.Sdca(options.LabelColumnName, options.FeatureColumnName, options.ExampleWeightColumnName);
 
     private protected override RegressionPredictionTransformer<LinearRegressionModelParameters> CreateTransformer(IHostEnvironment environment,
         LinearModelLayout layout, float[] parameters, ReadResult training, DataViewSchema trainSchema)

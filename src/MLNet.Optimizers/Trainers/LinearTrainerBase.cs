@@ -22,7 +22,7 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
 
     private readonly IHostEnvironment _environment;
     private readonly LinearTrainerOptions _options;
-    private readonly IEstimator<ITransformer> _schemaOracle;
+    private readonly ITrainerEstimator<IPredictionTransformer<object>, object> _schemaOracle;
 
     private protected LinearTrainerBase(IHostEnvironment environment, LinearTrainerOptions options, string name)
     {
@@ -48,7 +48,8 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
 
         // Builds the loop once now so that every hyperparameter is checked at construction, as ML.NET trainers do.
         _ = new LinearModelTrainer(new SquaredObjective(), ToTrainingOptions(seed: 0, log: null));
-        (_schemaOracle, Info) = CreateSchemaOracle(SchemaOracleContext, options);
+        _schemaOracle = CreateSchemaOracle(SchemaOracleContext, _options);
+        Info = _schemaOracle.Info;
     }
 
     /// <summary>The trainer's name in log messages.</summary>
@@ -85,8 +86,8 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
 
     private protected abstract LinearObjective CreateObjective(int classCount);
 
-    /// <summary>The equivalent ML.NET trainer on the same columns, and its <see cref="TrainerInfo"/>.</summary>
-    private protected abstract (IEstimator<ITransformer> Estimator, TrainerInfo Info) CreateSchemaOracle(MLContext context, LinearTrainerOptions options);
+    /// <summary>The equivalent ML.NET trainer on the same columns; its output schema and <see cref="TrainerInfo"/> become this trainer's.</summary>
+    private protected abstract ITrainerEstimator<IPredictionTransformer<object>, object> CreateSchemaOracle(MLContext context, LinearTrainerOptions options);
 
     private protected abstract TTransformer CreateTransformer(IHostEnvironment environment, LinearModelLayout layout, float[] parameters,
         ReadResult training, DataViewSchema trainSchema);
@@ -127,6 +128,14 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
         var trainer = new LinearModelTrainer(objective, ToTrainingOptions(seed, line => channel.Info(MessageSensitivity.None, line)));
         TrainingResult result = trainer.Train(training.Data, validation?.Data, warmStart is { } w ? w.Parameters : default);
         return CreateTransformer(_environment, result.Layout, result.Parameters, training, trainData.Schema);
+    }
+
+    /// <summary>Warm start from a single-output ML.NET linear model (binary or regression): its weights, then its bias.</summary>
+    private protected TTransformer FitFromLinearModel(IDataView trainData, LinearModelParameters modelParameters)
+    {
+        ArgumentNullException.ThrowIfNull(modelParameters);
+        float[] parameters = [.. modelParameters.Weights, modelParameters.Bias];
+        return FitCore(trainData, null, new WarmStart(1, modelParameters.Weights.Count, parameters));
     }
 
     /// <summary>Parameters taken from an existing ML.NET model, in the flat layout.</summary>

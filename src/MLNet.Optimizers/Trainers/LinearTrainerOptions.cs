@@ -23,12 +23,17 @@ public abstract class LinearTrainerOptions
     public string? ExampleWeightColumnName;
 
     /// <summary>The optimizer strategy: any <see cref="FirstOrderOptimizer"/> (Sgd, Adam, AdamW, ...) or <see cref="Lbfgs"/>.
-    /// The object is an immutable configuration and may be shared by many fits and cross-validation folds.</summary>
+    /// The object is an immutable configuration and may be shared by many fits and cross-validation folds. A rule's own
+    /// <c>weightDecay</c> (e.g. <see cref="AdamW"/>'s default 0.01) acts on every parameter, biases included, on top of
+    /// <see cref="L2Regularization"/>; to leave the bias unpenalised, regularise with L2Regularization and give the rule
+    /// <c>weightDecay: 0</c>.</summary>
     /// <value>Default <c>new Lbfgs()</c>: full-batch, deterministic, no learning rate to tune, and it reaches the optimum of the
     /// convex objectives these trainers minimise, like ML.NET's L-BFGS trainers.</value>
     public IOptimizer Optimizer = new Lbfgs();
 
-    /// <summary>Rows per gradient step; 0 means the full batch (one step per epoch). <see cref="Lbfgs"/> always uses the full batch.</summary>
+    /// <summary>Rows per gradient step; 0 means the full batch (one step per epoch). <see cref="Lbfgs"/> always uses the full batch.
+    /// With a first-order rule the full batch makes <see cref="NumberOfEpochs"/> the number of steps (100 by default), usually
+    /// far too few for SGD or Adam at their default learning rates: set a mini-batch size (e.g. 32 to 256) or more epochs.</summary>
     /// <value>Default <see cref="Defaults.BatchSize"/> (0).</value>
     public int BatchSize = Defaults.BatchSize;
 
@@ -54,11 +59,12 @@ public abstract class LinearTrainerOptions
     /// <value>Default 0.</value>
     public double L1Regularization = Defaults.L1Regularization;
 
-    /// <summary>An optional learning-rate schedule over optimizer steps (first-order rules only).</summary>
+    /// <summary>An optional learning-rate schedule over optimizer steps (first-order rules only; <see cref="Lbfgs"/> ignores it).</summary>
     /// <value>Default null (constant rate).</value>
     public LearningRateSchedule? LearningRateSchedule;
 
-    /// <summary>When set, each gradient is rescaled to at most this global L2 norm before the rule sees it.</summary>
+    /// <summary>When set, each gradient is rescaled to at most this global L2 norm before the rule sees it (first-order rules only;
+    /// <see cref="Lbfgs"/> ignores it).</summary>
     /// <value>Default null (no clipping).</value>
     public double? GradientClipNorm;
 
@@ -66,8 +72,9 @@ public abstract class LinearTrainerOptions
     /// <value>Default null (no split); otherwise in (0, 1).</value>
     public double? ValidationFraction;
 
-    /// <summary>When set, training stops after this many epochs without a validation-loss improvement larger than
-    /// <see cref="EarlyStoppingTolerance"/>. Needs validation data or <see cref="ValidationFraction"/>.</summary>
+    /// <summary>When set, training stops after this many epochs without an improvement larger than
+    /// <see cref="EarlyStoppingTolerance"/> of the validation loss, or of the training loss when there is no validation data
+    /// (neither passed to <c>Fit</c> nor split off by <see cref="ValidationFraction"/>).</summary>
     /// <value>Default null (run all epochs).</value>
     public int? EarlyStoppingPatience;
 

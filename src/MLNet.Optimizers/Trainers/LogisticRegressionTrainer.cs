@@ -48,12 +48,8 @@ public sealed class LogisticRegressionTrainer
     /// <summary>Continues training from <paramref name="modelParameters"/> (its weights and bias are the starting point).</summary>
     /// <param name="trainData">The training data.</param>
     /// <param name="modelParameters">A model with as many weights as the data has features, e.g. from a previous <c>Fit</c>.</param>
-    public BinaryPredictionTransformer<CalibratedBinaryModel> Fit(IDataView trainData, LinearBinaryModelParameters modelParameters)
-    {
-        ArgumentNullException.ThrowIfNull(modelParameters);
-        float[] parameters = [.. modelParameters.Weights, modelParameters.Bias];
-        return FitCore(trainData, null, new WarmStart(1, modelParameters.Weights.Count, parameters));
-    }
+    public BinaryPredictionTransformer<CalibratedBinaryModel> Fit(IDataView trainData, LinearBinaryModelParameters modelParameters) =>
+        FitFromLinearModel(trainData, modelParameters);
 
     /// <summary>Continues training from a calibrated model (its linear sub-model is the starting point; the calibrator is rebuilt).</summary>
     /// <param name="trainData">The training data.</param>
@@ -68,11 +64,8 @@ public sealed class LogisticRegressionTrainer
 
     private protected override LinearObjective CreateObjective(int classCount) => new LogisticObjective();
 
-    private protected override (IEstimator<ITransformer> Estimator, TrainerInfo Info) CreateSchemaOracle(MLContext context, LinearTrainerOptions options)
-    {
-        var oracle = context.BinaryClassification.Trainers.LbfgsLogisticRegression(options.LabelColumnName, options.FeatureColumnName, options.ExampleWeightColumnName);
-        return (oracle, oracle.Info);
-    }
+    private protected override ITrainerEstimator<IPredictionTransformer<object>, object> CreateSchemaOracle(MLContext context, LinearTrainerOptions options) =>
+        context.BinaryClassification.Trainers.LbfgsLogisticRegression(options.LabelColumnName, options.FeatureColumnName, options.ExampleWeightColumnName);
 
     private protected override BinaryPredictionTransformer<CalibratedBinaryModel> CreateTransformer(IHostEnvironment environment,
         LinearModelLayout layout, float[] parameters, ReadResult training, DataViewSchema trainSchema)

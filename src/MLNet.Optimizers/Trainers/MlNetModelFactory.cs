@@ -90,15 +90,8 @@ internal static class MlNetModelFactory
     internal static IHostEnvironment GetEnvironment(object catalog)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        try
-        {
-            return CatalogEnvironmentProperty.Value.GetValue(catalog) as IHostEnvironment
-                ?? throw InternalsChanged($"{catalog.GetType().FullName}: IInternalCatalog.Environment returned no environment");
-        }
-        catch (TargetInvocationException e) when (e.InnerException is not null)
-        {
-            throw e.InnerException;
-        }
+        return CatalogEnvironmentProperty.Value.GetValue(catalog, BindingFlags.DoNotWrapExceptions, null, null, null) as IHostEnvironment
+            ?? throw InternalsChanged($"{catalog.GetType().FullName}: IInternalCatalog.Environment returned no environment");
     }
 
     /// <summary>Logistic regression as ML.NET's L-BFGS trainer builds it: a linear model plus a Platt calibrator with slope −1 and
@@ -148,18 +141,9 @@ internal static class MlNetModelFactory
         LinearRegressionModelParameters model, DataViewSchema trainSchema, string featureColumn) =>
         Create<RegressionPredictionTransformer<LinearRegressionModelParameters>>(RegressionTransformerCtor.Value, env, model, trainSchema, featureColumn);
 
-    private static T Create<T>(ConstructorInfo ctor, params object?[] arguments)
-    {
-        try
-        {
-            return (T)ctor.Invoke(arguments);
-        }
-        catch (TargetInvocationException e) when (e.InnerException is not null)
-        {
-            // ML.NET's own argument checks throw inside the constructor; surface them as they are.
-            throw e.InnerException;
-        }
-    }
+    // ML.NET's own argument checks throw inside the constructor; DoNotWrapExceptions surfaces them as they are, with their stack.
+    private static T Create<T>(ConstructorInfo ctor, params object?[] arguments) =>
+        (T)ctor.Invoke(BindingFlags.DoNotWrapExceptions, null, arguments, null);
 
     private static Type RequireType(Assembly assembly, string fullName) =>
         assembly.GetType(fullName, throwOnError: false) ?? throw InternalsChanged($"type {fullName} in {assembly.GetName().Name}");

@@ -67,11 +67,8 @@ public sealed class SoftmaxRegressionTrainer
 
     private protected override LinearObjective CreateObjective(int classCount) => new SoftmaxObjective(classCount);
 
-    private protected override (IEstimator<ITransformer> Estimator, TrainerInfo Info) CreateSchemaOracle(MLContext context, LinearTrainerOptions options)
-    {
-        var oracle = context.MulticlassClassification.Trainers.LbfgsMaximumEntropy(options.LabelColumnName, options.FeatureColumnName, options.ExampleWeightColumnName);
-        return (oracle, oracle.Info);
-    }
+    private protected override ITrainerEstimator<IPredictionTransformer<object>, object> CreateSchemaOracle(MLContext context, LinearTrainerOptions options) =>
+        context.MulticlassClassification.Trainers.LbfgsMaximumEntropy(options.LabelColumnName, options.FeatureColumnName, options.ExampleWeightColumnName);
 
     private protected override MulticlassPredictionTransformer<MaximumEntropyModelParameters> CreateTransformer(IHostEnvironment environment,
         LinearModelLayout layout, float[] parameters, ReadResult training, DataViewSchema trainSchema)

@@ -17,7 +17,7 @@ public static class TrainerCatalogExtensions
     /// <param name="featureColumnName">The feature column: a known-size vector of Single.</param>
     /// <param name="exampleWeightColumnName">The optional example-weight column: Single, finite, ≥ 0.</param>
     /// <param name="optimizer">The optimizer strategy; null means <c>new Lbfgs()</c>.</param>
-    /// <param name="batchSize">Rows per step; 0 = full batch.</param>
+    /// <param name="batchSize">Rows per step; 0 = full batch (with a first-order rule, one step per epoch: set a mini-batch size).</param>
     /// <param name="numberOfEpochs">Passes over the data (L-BFGS: iterations).</param>
     public static LogisticRegressionTrainer LogisticRegression(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog,
         string labelColumnName = "Label", string featureColumnName = "Features", string? exampleWeightColumnName = null,
@@ -39,7 +39,7 @@ public static class TrainerCatalogExtensions
     /// <param name="featureColumnName">The feature column: a known-size vector of Single.</param>
     /// <param name="exampleWeightColumnName">The optional example-weight column: Single, finite, ≥ 0.</param>
     /// <param name="optimizer">The optimizer strategy; null means <c>new Lbfgs()</c>.</param>
-    /// <param name="batchSize">Rows per step; 0 = full batch.</param>
+    /// <param name="batchSize">Rows per step; 0 = full batch (with a first-order rule, one step per epoch: set a mini-batch size).</param>
     /// <param name="numberOfEpochs">Passes over the data (L-BFGS: iterations).</param>
     public static SoftmaxRegressionTrainer SoftmaxRegression(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
         string labelColumnName = "Label", string featureColumnName = "Features", string? exampleWeightColumnName = null,
@@ -61,7 +61,7 @@ public static class TrainerCatalogExtensions
     /// <param name="featureColumnName">The feature column: a known-size vector of Single.</param>
     /// <param name="exampleWeightColumnName">The optional example-weight column: Single, finite, ≥ 0.</param>
     /// <param name="optimizer">The optimizer strategy; null means <c>new Lbfgs()</c>.</param>
-    /// <param name="batchSize">Rows per step; 0 = full batch.</param>
+    /// <param name="batchSize">Rows per step; 0 = full batch (with a first-order rule, one step per epoch: set a mini-batch size).</param>
     /// <param name="numberOfEpochs">Passes over the data (L-BFGS: iterations).</param>
     public static LinearRegressionTrainer LinearRegression(this RegressionCatalog.RegressionTrainers catalog,
         string labelColumnName = "Label", string featureColumnName = "Features", string? exampleWeightColumnName = null,

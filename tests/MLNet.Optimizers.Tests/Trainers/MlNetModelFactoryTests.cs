@@ -36,6 +36,15 @@ public class MlNetModelFactoryTests
     }
 
     [Fact]
+    public void MlNet_constructor_checks_surface_unwrapped_with_their_own_stack()
+    {
+        // LinearModelParameters rejects a non-finite bias inside its (internal) constructor; the caller must see that exception
+        // itself, not a TargetInvocationException, and its stack must still point into ML.NET.
+        var error = Assert.ThrowsAny<ArgumentException>(() => MlNetModelFactory.LinearRegression(new MLContext(seed: 1), [1f], float.NaN));
+        Assert.Contains("LinearModelParameters", error.StackTrace);
+    }
+
+    [Fact]
     public void Catalog_environment_is_the_contexts_and_receives_its_log()
     {
         var mlContext = new MLContext(seed: 1);

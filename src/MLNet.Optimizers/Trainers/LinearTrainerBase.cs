@@ -146,6 +146,13 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
             result = trainer.Train(training, validation, initialParameters);
         }
 
+        if (result.StopReason == LbfgsStopReason.MaxIterations)
+        {
+            channel.Warning(MessageSensitivity.None,
+                $"{Name}: L-BFGS ran all NumberOfEpochs = {o.NumberOfEpochs} iterations without meeting its tolerances; the model may not " +
+                "have converged. Increase NumberOfEpochs.");
+        }
+
         return CreateTransformer(_environment, result.Layout, result.Parameters, training.LabelNames, trainData.Schema);
     }
 

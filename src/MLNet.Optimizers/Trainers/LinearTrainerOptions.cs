@@ -37,7 +37,8 @@ public abstract class LinearTrainerOptions
     /// <value>Default <see cref="Defaults.BatchSize"/> (0).</value>
     public int BatchSize = Defaults.BatchSize;
 
-    /// <summary>Passes over the training data (for <see cref="Lbfgs"/>: outer iterations).</summary>
+    /// <summary>Passes over the training data (for <see cref="Lbfgs"/>: outer iterations; when L-BFGS uses them all without
+    /// meeting its tolerances, <c>Fit</c> logs a warning through <c>MLContext.Log</c> suggesting more).</summary>
     /// <value>Default <see cref="Defaults.NumberOfEpochs"/> (100).</value>
     public int NumberOfEpochs = Defaults.NumberOfEpochs;
 

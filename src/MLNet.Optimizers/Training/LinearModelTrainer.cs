@@ -335,8 +335,8 @@ public sealed class LinearModelTrainer
         }
 
         // One epoch is one iteration, so the evaluation budget is left open: each iteration's line search is bounded anyway.
-        lbfgs.Minimize(parameters, Objective, options.NumberOfEpochs, maxEvaluations: int.MaxValue, OnIteration, options.CancellationToken);
-        return new TrainingResult(layout, monitor.BestParameters ?? parameters, history, stoppedEarly, monitor.BestEpoch);
+        var outcome = lbfgs.Minimize(parameters, Objective, options.NumberOfEpochs, maxEvaluations: int.MaxValue, OnIteration, options.CancellationToken);
+        return new TrainingResult(layout, monitor.BestParameters ?? parameters, history, stoppedEarly, monitor.BestEpoch, outcome.StopReason);
     }
 
     private double L2Penalty(LinearModelLayout layout, ReadOnlySpan<float> parameters)

@@ -35,6 +35,9 @@ namespace MLNet.Optimizers.Training;
 /// <para><b>Validation and early stopping</b> use the optimizer's evaluation point (<see cref="FirstOrderOptimizer.WriteEvaluationPoint"/>;
 /// schedule-free rules: x), never the training point. A validation set passed to <see cref="Train(TrainingData, TrainingData?, ReadOnlySpan{float})"/> takes precedence over
 /// <see cref="TrainingOptions.ValidationFraction"/>.</para>
+/// <para><b>Streaming.</b> <see cref="Train(ITrainingBatchSource, ITrainingBatchSource?, ReadOnlySpan{float})"/> reads the data
+/// again on every pass instead of holding it: the same per-batch steps, one pass accumulating the full gradient for full batch
+/// and for each L-BFGS evaluation, and a shuffle seed per epoch derived from <see cref="TrainingOptions.Seed"/> and the epoch.</para>
 /// <para><b>Determinism.</b> The same data, options, seed and initial parameters give bit-identical parameters on one
 /// machine: the objective reduces in a fixed order and the loop draws random numbers only from the seeded generator.</para>
 /// <para>The trainer is reusable; one <see cref="Train(TrainingData, TrainingData?, ReadOnlySpan{float})"/> call at a time.</para>

@@ -55,7 +55,7 @@ public sealed class LinearRegressionTrainer
         context.Regression.Trainers.Sdca(options.LabelColumnName, options.FeatureColumnName, options.ExampleWeightColumnName);
 
     private protected override RegressionPredictionTransformer<LinearRegressionModelParameters> CreateTransformer(IHostEnvironment environment,
-        LinearModelLayout layout, float[] parameters, ReadResult training, DataViewSchema trainSchema)
+        LinearModelLayout layout, float[] parameters, string[]? labelNames, DataViewSchema trainSchema)
     {
         var (weightRows, biases) = Split(layout, parameters);
         LinearRegressionModelParameters model = MlNetModelFactory.LinearRegression(environment, weightRows[0], biases[0]);

@@ -42,6 +42,14 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
                 "Optimizer must be an optimizer strategy such as new Lbfgs() or new Adam(); got null.");
         }
 
+        if (!options.CacheData && options.ValidationFraction is double fraction)
+        {
+            throw new ArgumentException(
+                $"ValidationFraction = {fraction} cannot be used with CacheData = false: splitting off validation rows needs the data in memory. " +
+                "Pass validation data to Fit(trainData, validationData) (it is streamed too), or set CacheData = true.",
+                nameof(options.ValidationFraction));
+        }
+
         _environment = environment;
         _options = options.Clone(); // later changes to the caller's object must not bypass the checks below
         Name = name;
@@ -56,7 +64,7 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
     public string Name { get; }
 
     /// <summary>As ML.NET's equivalent trainer: normalization is needed (gradient methods are scale-sensitive), caching is wanted
-    /// (the data is read once anyway), no calibration step.</summary>
+    /// (the data is read once anyway, or every epoch when streaming), no calibration step.</summary>
     public TrainerInfo Info { get; }
 
     /// <summary>The output columns (exactly those of ML.NET's equivalent trainer, with their annotations); also checks that the
@@ -90,29 +98,29 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
     private protected abstract ITrainerEstimator<IPredictionTransformer<object>, object> CreateSchemaOracle(MLContext context, LinearTrainerOptions options);
 
     private protected abstract TTransformer CreateTransformer(IHostEnvironment environment, LinearModelLayout layout, float[] parameters,
-        ReadResult training, DataViewSchema trainSchema);
+        string[]? labelNames, DataViewSchema trainSchema);
 
     /// <summary>Reads, trains and wraps. A <paramref name="warmStart"/> uses the flat layout W[k·D + j], then the K biases.</summary>
     private protected TTransformer FitCore(IDataView trainData, IDataView? validationData, WarmStart? warmStart)
     {
         ArgumentNullException.ThrowIfNull(trainData);
         LinearTrainerOptions o = _options;
-        ReadResult training = TrainingDataReader.Read(trainData, LabelKind, o.LabelColumnName, o.FeatureColumnName, o.ExampleWeightColumnName, "training");
-        ReadResult? validation = validationData is null
+        var training = new TrainingDataReader(trainData, LabelKind, o.LabelColumnName, o.FeatureColumnName, o.ExampleWeightColumnName, "training");
+        TrainingDataReader? validation = validationData is null
             ? null
-            : TrainingDataReader.Read(validationData, LabelKind, o.LabelColumnName, o.FeatureColumnName, o.ExampleWeightColumnName, "validation");
+            : new TrainingDataReader(validationData, LabelKind, o.LabelColumnName, o.FeatureColumnName, o.ExampleWeightColumnName, "validation");
         if (validation is not null)
         {
-            if (validation.Data.FeatureCount != training.Data.FeatureCount || validation.ClassCount != training.ClassCount)
+            if (validation.FeatureCount != training.FeatureCount || validation.ClassCount != training.ClassCount)
             {
                 throw new ArgumentException(
-                    $"The validation data has {validation.Data.FeatureCount} features and {validation.ClassCount} label values; " +
-                    $"the training data has {training.Data.FeatureCount} and {training.ClassCount}. They must match.", nameof(validationData));
+                    $"The validation data has {validation.FeatureCount} features and {validation.ClassCount} label values; " +
+                    $"the training data has {training.FeatureCount} and {training.ClassCount}. They must match.", nameof(validationData));
             }
         }
 
         LinearObjective objective = CreateObjective(training.ClassCount);
-        var layout = new LinearModelLayout(objective.OutputCount, training.Data.FeatureCount);
+        var layout = new LinearModelLayout(objective.OutputCount, training.FeatureCount);
         if (warmStart is { } start && (start.OutputCount != layout.OutputCount || start.FeatureCount != layout.FeatureCount))
         {
             throw new ArgumentException(
@@ -122,13 +130,36 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
 
         int seed = o.Seed ?? _environment.Register(Name).Rand.Next();
         using IChannel channel = _environment.Start(Name);
-        channel.Info(MessageSensitivity.None,
-            $"{Name}: {training.Data.RowCount} rows, {layout.ParameterCount} parameters, " +
-            $"{(o.BatchSize == 0 ? "full batch" : $"batch {o.BatchSize}")}, {o.Optimizer}");
         var trainer = new LinearModelTrainer(objective, ToTrainingOptions(seed, line => channel.Info(MessageSensitivity.None, line)));
-        TrainingResult result = trainer.Train(training.Data, validation?.Data, warmStart is { } w ? w.Parameters : default);
-        return CreateTransformer(_environment, result.Layout, result.Parameters, training, trainData.Schema);
+        var initialParameters = warmStart is { } w ? w.Parameters : default;
+        TrainingResult result;
+        if (o.CacheData)
+        {
+            TrainingData cached = training.ReadAll();
+            TrainingData? cachedValidation = validation?.ReadAll();
+            LogStart(channel, $"{cached.RowCount} rows", layout);
+            result = trainer.Train(cached, cachedValidation, initialParameters);
+        }
+        else
+        {
+            LogStart(channel, "streamed (not cached)", layout);
+            result = trainer.Train(training, validation, initialParameters);
+        }
+
+        if (result.StopReason == LbfgsStopReason.MaxIterations)
+        {
+            channel.Warning(MessageSensitivity.None,
+                $"{Name}: L-BFGS ran all NumberOfEpochs = {o.NumberOfEpochs} iterations without meeting its tolerances; the model may not " +
+                "have converged. Increase NumberOfEpochs.");
+        }
+
+        return CreateTransformer(_environment, result.Layout, result.Parameters, training.LabelNames, trainData.Schema);
     }
+
+    private void LogStart(IChannel channel, string rows, LinearModelLayout layout) =>
+        channel.Info(MessageSensitivity.None,
+            $"{Name}: {rows}, {layout.ParameterCount} parameters, " +
+            $"{(_options.BatchSize == 0 ? "full batch" : $"batch {_options.BatchSize}")}, {_options.Optimizer}");
 
     /// <summary>Warm start from a single-output ML.NET linear model (binary or regression): its weights, then its bias.</summary>
     private protected TTransformer FitFromLinearModel(IDataView trainData, LinearModelParameters modelParameters)

@@ -37,7 +37,8 @@ public abstract class LinearTrainerOptions
     /// <value>Default <see cref="Defaults.BatchSize"/> (0).</value>
     public int BatchSize = Defaults.BatchSize;
 
-    /// <summary>Passes over the training data (for <see cref="Lbfgs"/>: outer iterations).</summary>
+    /// <summary>Passes over the training data (for <see cref="Lbfgs"/>: outer iterations; when L-BFGS uses them all without
+    /// meeting its tolerances, <c>Fit</c> logs a warning through <c>MLContext.Log</c> suggesting more).</summary>
     /// <value>Default <see cref="Defaults.NumberOfEpochs"/> (100).</value>
     public int NumberOfEpochs = Defaults.NumberOfEpochs;
 
@@ -67,6 +68,18 @@ public abstract class LinearTrainerOptions
     /// <see cref="Lbfgs"/> ignores it).</summary>
     /// <value>Default null (no clipping).</value>
     public double? GradientClipNorm;
+
+    /// <summary>Whether <c>Fit</c> reads the data once into memory (true) or streams it (false), for data larger than RAM.
+    /// Streaming reads the <c>IDataView</c> again on every epoch (with <see cref="Shuffle"/>, through a cursor shuffled with a
+    /// seed derived from <see cref="Seed"/> and the epoch, when the view can shuffle; otherwise in the view's order), so memory
+    /// is bounded by one batch (<see cref="BatchSize"/> rows; full-batch passes, L-BFGS evaluations and validation read
+    /// 4,096 rows at a time) instead of the whole data set. Every transform upstream is re-run on every pass: put expensive
+    /// transforms before a cache checkpoint (<c>AppendCacheCheckpoint</c>) or keep caching. L-BFGS reads the data once per
+    /// objective evaluation (at least once per iteration). Validation data passed to <c>Fit</c> is streamed too;
+    /// <see cref="ValidationFraction"/> needs the data in memory and is rejected when streaming. With the same batches in the
+    /// same order, mini-batch training gives the same parameters as with caching.</summary>
+    /// <value>Default true.</value>
+    public bool CacheData = Defaults.CacheData;
 
     /// <summary>When set and no validation data is passed to <c>Fit</c>, this fraction of the rows (seeded split) is held out for validation.</summary>
     /// <value>Default null (no split); otherwise in (0, 1).</value>
@@ -105,6 +118,9 @@ public abstract class LinearTrainerOptions
 
         /// <summary>100 epochs (L-BFGS: iterations).</summary>
         public const int NumberOfEpochs = 100;
+
+        /// <summary>Read the data once into memory.</summary>
+        public const bool CacheData = true;
 
         /// <summary>Shuffle each epoch.</summary>
         public const bool Shuffle = true;

@@ -68,7 +68,7 @@ public sealed class LogisticRegressionTrainer
         context.BinaryClassification.Trainers.LbfgsLogisticRegression(options.LabelColumnName, options.FeatureColumnName, options.ExampleWeightColumnName);
 
     private protected override BinaryPredictionTransformer<CalibratedBinaryModel> CreateTransformer(IHostEnvironment environment,
-        LinearModelLayout layout, float[] parameters, ReadResult training, DataViewSchema trainSchema)
+        LinearModelLayout layout, float[] parameters, string[]? labelNames, DataViewSchema trainSchema)
     {
         var (weightRows, biases) = Split(layout, parameters);
         CalibratedBinaryModel model = MlNetModelFactory.CalibratedLinearBinary(environment, weightRows[0], biases[0]);

@@ -71,10 +71,10 @@ public sealed class SoftmaxRegressionTrainer
         context.MulticlassClassification.Trainers.LbfgsMaximumEntropy(options.LabelColumnName, options.FeatureColumnName, options.ExampleWeightColumnName);
 
     private protected override MulticlassPredictionTransformer<MaximumEntropyModelParameters> CreateTransformer(IHostEnvironment environment,
-        LinearModelLayout layout, float[] parameters, ReadResult training, DataViewSchema trainSchema)
+        LinearModelLayout layout, float[] parameters, string[]? labelNames, DataViewSchema trainSchema)
     {
         var (weightRows, biases) = Split(layout, parameters);
-        MaximumEntropyModelParameters model = MlNetModelFactory.MaximumEntropy(environment, weightRows, biases, layout.FeatureCount, training.LabelNames);
+        MaximumEntropyModelParameters model = MlNetModelFactory.MaximumEntropy(environment, weightRows, biases, layout.FeatureCount, labelNames);
         return MlNetModelFactory.MulticlassTransformer(environment, model, trainSchema, FeatureColumnName, LabelColumnName);
     }
 }

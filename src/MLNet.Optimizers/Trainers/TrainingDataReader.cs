@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.Optimizers.Objectives;
+using MLNet.Optimizers.Training;
 
 namespace MLNet.Optimizers.Trainers;
 
@@ -17,28 +18,32 @@ internal enum LabelKind
     Regression,
 }
 
-/// <summary>What <see cref="TrainingDataReader.Read"/> found besides the rows.</summary>
-/// <param name="Data">The rows, in the data view's order.</param>
-/// <param name="ClassCount">K for multiclass labels (the key's cardinality), 1 otherwise.</param>
-/// <param name="LabelNames">The label's text key values (multiclass), or null when the key has none.</param>
-internal sealed record ReadResult(TrainingData Data, int ClassCount, string[]? LabelNames);
-
 /// <summary>
-/// Reads an <see cref="IDataView"/> once, through the public cursor API, into the in-memory <see cref="TrainingData"/> the
-/// training loop iterates over for many epochs. Every value is checked on the way in; an error names the column, the first
-/// offending row (0-based, in cursor order) and what was expected.
+/// Reads an <see cref="IDataView"/> through the public cursor API into <see cref="TrainingData"/>: all at once
+/// (<see cref="ReadAll"/>, the in-memory copy the loop iterates over for many epochs) or one batch at a time on every pass
+/// (<see cref="ReadBatches"/>, streaming). Both go through the same row reading, so every value is checked on the way in the same
+/// way; an error names the column, the first offending row (0-based, in cursor order) and what was expected.
 /// </summary>
-internal static class TrainingDataReader
+internal sealed class TrainingDataReader : ITrainingBatchSource
 {
-    /// <summary>Checks the schema and reads every row; dense rows become a row-major matrix, and as soon as one row arrives sparse
-    /// the whole set is kept in CSR form.</summary>
+    private readonly IDataView _data;
+    private readonly LabelKind _labelKind;
+    private readonly string _labelColumnName;
+    private readonly string _featureColumnName;
+    private readonly string? _weightColumnName;
+    private readonly string _role;
+    private readonly DataViewSchema.Column _features;
+    private readonly DataViewSchema.Column _label;
+    private readonly DataViewSchema.Column? _weight;
+
+    /// <summary>Checks the schema; no row is read yet.</summary>
     /// <param name="data">The data view.</param>
     /// <param name="labelKind">The label type the trainer needs.</param>
     /// <param name="labelColumnName">The label column.</param>
     /// <param name="featureColumnName">The feature column: a known-size vector of Single.</param>
     /// <param name="weightColumnName">The optional example-weight column: Single, finite, ≥ 0.</param>
     /// <param name="role">"training" or "validation", for messages.</param>
-    internal static ReadResult Read(IDataView data, LabelKind labelKind, string labelColumnName, string featureColumnName,
+    internal TrainingDataReader(IDataView data, LabelKind labelKind, string labelColumnName, string featureColumnName,
         string? weightColumnName, string role)
     {
         ArgumentNullException.ThrowIfNull(data);
@@ -94,96 +99,54 @@ internal static class TrainingDataReader
             throw new ArgumentException($"Example weight column '{weightColumnName}' of the {role} data has type {w.Type}; expected Single.", nameof(data));
         }
 
-        var columns = weight is { } wc ? new[] { features, label, wc } : [features, label];
-        var builder = new RowBuilder(featureCount);
-        var labels = new List<float>();
-        var weights = weight is null ? null : new List<float>();
-        bool sawFalse = false, sawTrue = false;
+        _data = data;
+        _labelKind = labelKind;
+        _labelColumnName = labelColumnName;
+        _featureColumnName = featureColumnName;
+        _weightColumnName = weightColumnName;
+        _role = role;
+        _features = features;
+        _label = label;
+        _weight = weight;
+        FeatureCount = featureCount;
+        ClassCount = classCount;
+        LabelNames = labelNames;
+    }
 
-        using (DataViewRowCursor cursor = data.GetRowCursor(columns))
+    /// <summary>D, the feature vector's size.</summary>
+    public int FeatureCount { get; }
+
+    /// <summary>K for multiclass labels (the key's cardinality), 1 otherwise.</summary>
+    internal int ClassCount { get; }
+
+    /// <summary>The label's text key values (multiclass), or null when the key has none.</summary>
+    internal string[]? LabelNames { get; }
+
+    /// <summary>Reads every row in the data view's order; dense rows become a row-major matrix, and as soon as one row arrives
+    /// sparse the whole set is kept in CSR form.</summary>
+    internal TrainingData ReadAll()
+    {
+        using var pass = new Pass(this, shuffleSeed: null);
+        pass.Read(int.MaxValue);
+        pass.Finish();
+        return pass.TakeBatch();
+    }
+
+    /// <summary>One pass over the data view, <paramref name="batchSize"/> rows at a time (each batch dense, or CSR as soon as one
+    /// of its rows is sparse). With <paramref name="shuffleSeed"/>, the cursor is shuffled with <c>new Random(seed)</c> when the
+    /// data view can shuffle (<see cref="IDataView.CanShuffle"/>); otherwise rows come in the view's order.</summary>
+    /// <param name="batchSize">Rows per batch; at least 1.</param>
+    /// <param name="shuffleSeed">The shuffle seed, or null.</param>
+    public IEnumerable<TrainingData> ReadBatches(int batchSize, int? shuffleSeed)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        using var pass = new Pass(this, shuffleSeed);
+        while (pass.Read(batchSize) > 0)
         {
-            ValueGetter<VBuffer<float>> getFeatures = cursor.GetGetter<VBuffer<float>>(features);
-            ValueGetter<float>? getWeight = weight is { } wcol ? cursor.GetGetter<float>(wcol) : null;
-            ValueGetter<bool>? getBool = labelKind == LabelKind.Binary ? cursor.GetGetter<bool>(label) : null;
-            ValueGetter<uint>? getKey = labelKind == LabelKind.Multiclass ? cursor.GetGetter<uint>(label) : null;
-            ValueGetter<float>? getFloat = labelKind == LabelKind.Regression ? cursor.GetGetter<float>(label) : null;
-            VBuffer<float> row = default;
-            long rowIndex = -1;
-            while (cursor.MoveNext())
-            {
-                rowIndex++;
-                getFeatures(ref row);
-                builder.Add(row, featureColumnName, rowIndex, role);
-
-                switch (labelKind)
-                {
-                    case LabelKind.Binary:
-                        bool flag = false;
-                        getBool!(ref flag);
-                        sawTrue |= flag;
-                        sawFalse |= !flag;
-                        labels.Add(flag ? 1f : 0f);
-                        break;
-                    case LabelKind.Multiclass:
-                        uint key = 0;
-                        getKey!(ref key);
-                        if (key == 0)
-                        {
-                            throw new ArgumentException(
-                                $"Label column '{labelColumnName}' of the {role} data, row {rowIndex}: key value is missing (0); every row needs a class " +
-                                "(filter out rows with missing labels, or map unknown values to a class).", nameof(data));
-                        }
-
-                        labels.Add(key - 1);
-                        break;
-                    default:
-                        float value = 0;
-                        getFloat!(ref value);
-                        if (!float.IsFinite(value))
-                        {
-                            throw new ArgumentException(
-                                $"Label column '{labelColumnName}' of the {role} data, row {rowIndex}: value is {value}; labels must be finite " +
-                                "(filter out rows with missing labels).", nameof(data));
-                        }
-
-                        labels.Add(value);
-                        break;
-                }
-
-                if (getWeight is not null)
-                {
-                    float exampleWeight = 0;
-                    getWeight(ref exampleWeight);
-                    if (!(exampleWeight >= 0) || !float.IsFinite(exampleWeight))
-                    {
-                        throw new ArgumentException(
-                            $"Example weight column '{weightColumnName}' of the {role} data, row {rowIndex}: value is {exampleWeight}; weights must be finite and >= 0.",
-                            nameof(data));
-                    }
-
-                    weights!.Add(exampleWeight);
-                }
-            }
+            yield return pass.TakeBatch();
         }
 
-        if (labels.Count == 0)
-        {
-            throw new ArgumentException($"The {role} data contains no rows.", nameof(data));
-        }
-
-        if (weights is not null && !(weights.Sum(x => (double)x) > 0))
-        {
-            throw new ArgumentException($"Example weight column '{weightColumnName}' of the {role} data sums to 0; at least one weight must be > 0.", nameof(data));
-        }
-
-        if (labelKind == LabelKind.Binary && role == "training" && !(sawTrue && sawFalse))
-        {
-            throw new ArgumentException(
-                $"Label column '{labelColumnName}' of the {role} data has only the class {(sawTrue ? "true" : "false")}; binary classification needs both classes.",
-                nameof(data));
-        }
-
-        return new ReadResult(builder.Build(labels.ToArray(), weights?.ToArray()), classCount, labelNames);
+        pass.Finish();
     }
 
     private static DataViewSchema.Column FindColumn(IDataView data, string name, string role, string dataRole) =>
@@ -191,6 +154,142 @@ internal static class TrainingDataReader
         ?? throw new ArgumentException(
             $"The {dataRole} data has no {role} column '{name}'; its columns are: {string.Join(", ", data.Schema.Where(c => !c.IsHidden).Select(c => c.Name))}.",
             nameof(data));
+
+    /// <summary>One cursor over the data view: reads and checks rows into the current batch, and the checks that need the
+    /// whole pass (no rows, weights summing to 0, a binary label with one class) at its end.</summary>
+    private sealed class Pass : IDisposable
+    {
+        private readonly TrainingDataReader _reader;
+        private readonly DataViewRowCursor _cursor;
+        private readonly ValueGetter<VBuffer<float>> _getFeatures;
+        private readonly ValueGetter<float>? _getWeight;
+        private readonly ValueGetter<bool>? _getBool;
+        private readonly ValueGetter<uint>? _getKey;
+        private readonly ValueGetter<float>? _getFloat;
+        private readonly RowBuilder _builder;
+        private readonly List<float> _labels = [];
+        private readonly List<float>? _weights;
+        private VBuffer<float> _row;
+        private long _rowIndex = -1;
+        private double _weightSum;
+        private bool _sawFalse, _sawTrue;
+
+        internal Pass(TrainingDataReader reader, int? shuffleSeed)
+        {
+            _reader = reader;
+            _builder = new RowBuilder(reader.FeatureCount);
+            _weights = reader._weight is null ? null : [];
+            var columns = reader._weight is { } wc ? new[] { reader._features, reader._label, wc } : [reader._features, reader._label];
+            Random? shuffle = shuffleSeed is int seed && reader._data.CanShuffle ? new Random(seed) : null;
+            _cursor = reader._data.GetRowCursor(columns, shuffle);
+            _getFeatures = _cursor.GetGetter<VBuffer<float>>(reader._features);
+            _getWeight = reader._weight is { } wcol ? _cursor.GetGetter<float>(wcol) : null;
+            _getBool = reader._labelKind == LabelKind.Binary ? _cursor.GetGetter<bool>(reader._label) : null;
+            _getKey = reader._labelKind == LabelKind.Multiclass ? _cursor.GetGetter<uint>(reader._label) : null;
+            _getFloat = reader._labelKind == LabelKind.Regression ? _cursor.GetGetter<float>(reader._label) : null;
+        }
+
+        /// <summary>Reads up to <paramref name="maxRows"/> more rows into the current batch; returns how many it read.</summary>
+        internal int Read(int maxRows)
+        {
+            var r = _reader;
+            string role = r._role;
+            int read = 0;
+            while (read < maxRows && _cursor.MoveNext())
+            {
+                read++;
+                long rowIndex = ++_rowIndex;
+                _getFeatures(ref _row);
+                _builder.Add(_row, r._featureColumnName, rowIndex, role);
+
+                switch (r._labelKind)
+                {
+                    case LabelKind.Binary:
+                        bool flag = false;
+                        _getBool!(ref flag);
+                        _sawTrue |= flag;
+                        _sawFalse |= !flag;
+                        _labels.Add(flag ? 1f : 0f);
+                        break;
+                    case LabelKind.Multiclass:
+                        uint key = 0;
+                        _getKey!(ref key);
+                        if (key == 0)
+                        {
+                            throw new ArgumentException(
+                                $"Label column '{r._labelColumnName}' of the {role} data, row {rowIndex}: key value is missing (0); every row needs a class " +
+                                "(filter out rows with missing labels, or map unknown values to a class).", "data");
+                        }
+
+                        _labels.Add(key - 1);
+                        break;
+                    default:
+                        float value = 0;
+                        _getFloat!(ref value);
+                        if (!float.IsFinite(value))
+                        {
+                            throw new ArgumentException(
+                                $"Label column '{r._labelColumnName}' of the {role} data, row {rowIndex}: value is {value}; labels must be finite " +
+                                "(filter out rows with missing labels).", "data");
+                        }
+
+                        _labels.Add(value);
+                        break;
+                }
+
+                if (_getWeight is not null)
+                {
+                    float exampleWeight = 0;
+                    _getWeight(ref exampleWeight);
+                    if (!(exampleWeight >= 0) || !float.IsFinite(exampleWeight))
+                    {
+                        throw new ArgumentException(
+                            $"Example weight column '{r._weightColumnName}' of the {role} data, row {rowIndex}: value is {exampleWeight}; weights must be finite and >= 0.",
+                            "data");
+                    }
+
+                    _weights!.Add(exampleWeight);
+                    _weightSum += exampleWeight;
+                }
+            }
+
+            return read;
+        }
+
+        /// <summary>The rows read since the last call, as new <see cref="TrainingData"/>; the batch buffers are then reused.</summary>
+        internal TrainingData TakeBatch()
+        {
+            var batch = _builder.Build(_labels.ToArray(), _weights?.ToArray());
+            _builder.Clear();
+            _labels.Clear();
+            _weights?.Clear();
+            return batch;
+        }
+
+        /// <summary>The checks over the whole pass, once the cursor is exhausted.</summary>
+        internal void Finish()
+        {
+            var r = _reader;
+            if (_rowIndex < 0)
+            {
+                throw new ArgumentException($"The {r._role} data contains no rows.", "data");
+            }
+
+            if (_weights is not null && !(_weightSum > 0))
+            {
+                throw new ArgumentException($"Example weight column '{r._weightColumnName}' of the {r._role} data sums to 0; at least one weight must be > 0.", "data");
+            }
+
+            if (r._labelKind == LabelKind.Binary && r._role == "training" && !(_sawTrue && _sawFalse))
+            {
+                throw new ArgumentException(
+                    $"Label column '{r._labelColumnName}' of the {r._role} data has only the class {(_sawTrue ? "true" : "false")}; binary classification needs both classes.",
+                    "data");
+            }
+        }
+
+        public void Dispose() => _cursor.Dispose();
+    }
 
     /// <summary>Accumulates rows: dense row-major until the first sparse row, then CSR for all rows.</summary>
     private sealed class RowBuilder(int featureCount)
@@ -249,6 +348,14 @@ internal static class TrainingDataReader
             }
 
             _rowOffsets.Add(_values.Count);
+        }
+
+        /// <summary>Forgets the rows (keeping the buffers' capacity); the next row starts dense again.</summary>
+        internal void Clear()
+        {
+            _values.Clear();
+            _rowOffsets.RemoveRange(1, _rowOffsets.Count - 1);
+            _indices = null;
         }
 
         internal TrainingData Build(float[] labels, float[]? weights) =>

@@ -33,11 +33,14 @@ namespace MLNet.Optimizers.Training;
 /// parameters as dense steps (batches of up to 1,024 rows), momentum the same up to rounding; Adam/AdamW moments follow
 /// PyTorch's SparseAdam.</para>
 /// <para><b>Validation and early stopping</b> use the optimizer's evaluation point (<see cref="FirstOrderOptimizer.WriteEvaluationPoint"/>;
-/// schedule-free rules: x), never the training point. A validation set passed to <see cref="Train"/> takes precedence over
+/// schedule-free rules: x), never the training point. A validation set passed to <see cref="Train(TrainingData, TrainingData?, ReadOnlySpan{float})"/> takes precedence over
 /// <see cref="TrainingOptions.ValidationFraction"/>.</para>
+/// <para><b>Streaming.</b> <see cref="Train(ITrainingBatchSource, ITrainingBatchSource?, ReadOnlySpan{float})"/> reads the data
+/// again on every pass instead of holding it: the same per-batch steps, one pass accumulating the full gradient for full batch
+/// and for each L-BFGS evaluation, and a shuffle seed per epoch derived from <see cref="TrainingOptions.Seed"/> and the epoch.</para>
 /// <para><b>Determinism.</b> The same data, options, seed and initial parameters give bit-identical parameters on one
 /// machine: the objective reduces in a fixed order and the loop draws random numbers only from the seeded generator.</para>
-/// <para>The trainer is reusable; one <see cref="Train"/> call at a time.</para>
+/// <para>The trainer is reusable; one <see cref="Train(TrainingData, TrainingData?, ReadOnlySpan{float})"/> call at a time.</para>
 /// </remarks>
 public sealed class LinearModelTrainer
 {
@@ -88,18 +91,7 @@ public sealed class LinearModelTrainer
                 $"validation has {validation.FeatureCount} features but train has {train.FeatureCount}; they must be equal.", nameof(validation));
         }
 
-        var parameters = new float[layout.ParameterCount];
-        if (!initialParameters.IsEmpty)
-        {
-            layout.EnsureLength(initialParameters, nameof(initialParameters));
-            if (!TensorPrimitives.IsFiniteAll(initialParameters))
-            {
-                throw new ArgumentException("initialParameters contains a NaN or infinite value.", nameof(initialParameters));
-            }
-
-            initialParameters.CopyTo(parameters);
-        }
-
+        var parameters = InitialParameters(layout, initialParameters);
         var random = new Random(_options.Seed);
         if (validation is null && _options.ValidationFraction is double fraction)
         {
@@ -112,76 +104,158 @@ public sealed class LinearModelTrainer
             EnsureUsable(validation, nameof(validation));
         }
 
-        return _options.Optimizer switch
-        {
-            FirstOrderOptimizer firstOrder => TrainFirstOrder(firstOrder, layout, train, validation, parameters, random),
-            _ => TrainLbfgs((Lbfgs)_options.Optimizer!, layout, train, validation, parameters),
-        };
+        return Train(layout, new CachedData(train, _options.Shuffle, random), validation is null ? null : new CachedData(validation, false, random),
+            parameters);
     }
 
-    private TrainingResult TrainFirstOrder(FirstOrderOptimizer optimizer, LinearModelLayout layout, TrainingData train,
-        TrainingData? validation, float[] parameters, Random random)
+    /// <summary>
+    /// Trains without holding the data in memory: every epoch reads <paramref name="train"/> again in batches of
+    /// <see cref="TrainingOptions.BatchSize"/> rows (with <see cref="TrainingOptions.Shuffle"/>, the source is asked to shuffle
+    /// with a seed derived from <see cref="TrainingOptions.Seed"/> and the epoch number), so memory is bounded by one batch.
+    /// </summary>
+    /// <remarks>
+    /// <para>Mini-batches take exactly the steps of <see cref="Train(TrainingData, TrainingData?, ReadOnlySpan{float})"/> (same
+    /// gradient, schedule, clipping, L2 and L1 code): given the same batches in the same order the parameters are bit-identical.
+    /// Lazy sparse steps are not used (the loop cannot know in advance whether the rows are sparse).</para>
+    /// <para>Full batch (<see cref="TrainingOptions.BatchSize"/> = 0), L-BFGS objective evaluations and the validation loss each
+    /// take one pass over the source in chunks of <see cref="StreamingPassRows"/> rows, accumulating the weighted loss and
+    /// gradient in double; that sum is ordered by chunk, so it may differ from the in-memory full batch in the last bits. A
+    /// first-order rule with full batch takes one step per pass; L-BFGS reads the source once per objective evaluation (at least
+    /// once per iteration, more during line searches).</para>
+    /// </remarks>
+    /// <param name="train">The training rows, read again on every pass; at least one row with positive weight.</param>
+    /// <param name="validation">Validation rows with the same features, read once per epoch for the validation loss; or null.</param>
+    /// <param name="initialParameters">Warm start; empty for all zeros.</param>
+    /// <returns>The parameters, the per-epoch history and the early-stopping outcome.</returns>
+    /// <exception cref="ArgumentException"><see cref="TrainingOptions.ValidationFraction"/> is set (a split needs the data in
+    /// memory), the feature counts differ, or the data are unusable.</exception>
+    /// <exception cref="InvalidOperationException">The run diverged.</exception>
+    /// <exception cref="OperationCanceledException">The options' cancellation token was cancelled.</exception>
+    public TrainingResult Train(ITrainingBatchSource train, ITrainingBatchSource? validation = null, ReadOnlySpan<float> initialParameters = default)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        if (_options.ValidationFraction is double fraction)
+        {
+            throw new ArgumentException(
+                $"ValidationFraction = {fraction} needs the data in memory to split it; it cannot be used when streaming the data. " +
+                "Pass a separate validation source, or train from in-memory data (with ML.NET trainers: CacheData = true).",
+                nameof(TrainingOptions.ValidationFraction));
+        }
+
+        if (validation is not null && validation.FeatureCount != train.FeatureCount)
+        {
+            throw new ArgumentException(
+                $"validation has {validation.FeatureCount} features but train has {train.FeatureCount}; they must be equal.", nameof(validation));
+        }
+
+        var layout = new LinearModelLayout(_objective.OutputCount, train.FeatureCount);
+        var parameters = InitialParameters(layout, initialParameters);
+        return Train(layout, new StreamedData(train, _options.Shuffle, _options.Seed, nameof(train)),
+            validation is null ? null : new StreamedData(validation, false, _options.Seed, nameof(validation)), parameters);
+    }
+
+    /// <summary>Rows per chunk when a pass over a streamed source sums the full-batch loss and gradient.</summary>
+    public const int StreamingPassRows = 4 * LinearObjective.DefaultRowsPerBlock;
+
+    private TrainingResult Train(LinearModelLayout layout, EpochData train, EpochData? validation, float[] parameters) =>
+        _options.Optimizer switch
+        {
+            FirstOrderOptimizer firstOrder => TrainFirstOrder(firstOrder, layout, train, validation, parameters),
+            _ => TrainLbfgs((Lbfgs)_options.Optimizer!, layout, train, validation, parameters),
+        };
+
+    private static float[] InitialParameters(LinearModelLayout layout, ReadOnlySpan<float> initialParameters)
+    {
+        var parameters = new float[layout.ParameterCount];
+        if (!initialParameters.IsEmpty)
+        {
+            layout.EnsureLength(initialParameters, nameof(initialParameters));
+            if (!TensorPrimitives.IsFiniteAll(initialParameters))
+            {
+                throw new ArgumentException("initialParameters contains a NaN or infinite value.", nameof(initialParameters));
+            }
+
+            initialParameters.CopyTo(parameters);
+        }
+
+        return parameters;
+    }
+
+    private TrainingResult TrainFirstOrder(FirstOrderOptimizer optimizer, LinearModelLayout layout, EpochData train,
+        EpochData? validation, float[] parameters)
     {
         var options = _options;
-        bool lazy = UsesLazySparseSteps(optimizer, train);
+        bool lazy = train is CachedData cached && options.BatchSize > 0 && UsesLazySparseSteps(optimizer, cached.Data);
         var stepper = new GradientStepper(optimizer, layout.ParameterCount, options.LearningRateSchedule, _clipping, sparseSteps: lazy);
         var gradient = lazy ? [] : new float[layout.ParameterCount];
         var sparseGradient = lazy ? new SparseGradient(layout.ParameterCount) : null;
         bool catchUpBeforeReading = lazy && SparseSteps.MovesSkippedCoordinates((ISparseStepOptimizer)optimizer);
         var evaluation = new float[layout.ParameterCount];
-        var order = (int[])train.AllRows.Clone();
-        int rowCount = order.Length;
-        int batchSize = options.BatchSize == 0 ? rowCount : Math.Min(options.BatchSize, rowCount);
         var monitor = new EarlyStoppingMonitor(options, keepBest: options.KeepBestModel && validation is not null, layout.ParameterCount);
         var history = new List<EpochReport>(options.NumberOfEpochs);
         double learningRate = stepper.CurrentLearningRate;
-        for (int epoch = 1; epoch <= options.NumberOfEpochs; epoch++)
+        double lossSum = 0, weightSum = 0;
+        int epoch;
+
+        // What every batch does once its loss (and gradient) is known: the divergence check, the epoch's loss sum, the step.
+        void StepOnBatch(double loss, double batchWeight)
         {
-            long started = Stopwatch.GetTimestamp();
-            if (options.Shuffle && batchSize < rowCount)
+            if (!double.IsFinite(loss))
             {
-                random.Shuffle(order);
+                throw Diverged(epoch, "the training loss", learningRate);
             }
 
-            double lossSum = 0, weightSum = 0;
-            for (int start = 0; start < rowCount; start += batchSize)
+            lossSum += loss * batchWeight;
+            weightSum += batchWeight;
+            if (sparseGradient is null)
+            {
+                AddL2Gradient(layout, parameters, gradient);
+                learningRate = stepper.Step(parameters, gradient);
+                ApplyL1Proximal(layout, parameters, learningRate);
+            }
+            else
+            {
+                learningRate = stepper.StepSparse(parameters, sparseGradient.Indices, sparseGradient.Values);
+            }
+        }
+
+        for (epoch = 1; epoch <= options.NumberOfEpochs; epoch++)
+        {
+            long started = Stopwatch.GetTimestamp();
+            lossSum = 0;
+            weightSum = 0;
+            if (options.BatchSize == 0)
             {
                 options.CancellationToken.ThrowIfCancellationRequested();
-                var rows = order.AsSpan(start, Math.Min(batchSize, rowCount - start));
-                double batchWeight;
-                double loss;
-                if (sparseGradient is null)
+                double loss = train.FullPass(_objective, parameters, gradient, withGradient: true, out double batchWeight);
+                StepOnBatch(loss, batchWeight);
+            }
+            else
+            {
+                foreach (var (data, batchRows) in train.Batches(epoch, options.BatchSize))
                 {
-                    loss = _objective.Evaluate(train, rows, parameters, gradient, withGradient: true, out batchWeight);
-                }
-                else if (catchUpBeforeReading)
-                {
-                    // The forward pass reads exactly the coordinates the step will touch: bring their momentum drift or
-                    // decay up to date first, as dense steps would have.
-                    _objective.CollectTouched(train, rows, sparseGradient);
-                    stepper.CatchUp(parameters, sparseGradient.Indices);
-                    loss = _objective.EvaluateSparse(train, rows, parameters, sparseGradient, out batchWeight, touchedCollected: true);
-                }
-                else
-                {
-                    loss = _objective.EvaluateSparse(train, rows, parameters, sparseGradient, out batchWeight);
-                }
-                if (!double.IsFinite(loss))
-                {
-                    throw Diverged(epoch, "the training loss", learningRate);
-                }
+                    options.CancellationToken.ThrowIfCancellationRequested();
+                    var rows = batchRows.AsSpan();
+                    double batchWeight;
+                    double loss;
+                    if (sparseGradient is null)
+                    {
+                        loss = _objective.Evaluate(data, rows, parameters, gradient, withGradient: true, out batchWeight);
+                    }
+                    else if (catchUpBeforeReading)
+                    {
+                        // The forward pass reads exactly the coordinates the step will touch: bring their momentum drift or
+                        // decay up to date first, as dense steps would have.
+                        _objective.CollectTouched(data, rows, sparseGradient);
+                        stepper.CatchUp(parameters, sparseGradient.Indices);
+                        loss = _objective.EvaluateSparse(data, rows, parameters, sparseGradient, out batchWeight, touchedCollected: true);
+                    }
+                    else
+                    {
+                        loss = _objective.EvaluateSparse(data, rows, parameters, sparseGradient, out batchWeight);
+                    }
 
-                lossSum += loss * batchWeight;
-                weightSum += batchWeight;
-                if (sparseGradient is null)
-                {
-                    AddL2Gradient(layout, parameters, gradient);
-                    learningRate = stepper.Step(parameters, gradient);
-                    ApplyL1Proximal(layout, parameters, learningRate);
-                }
-                else
-                {
-                    learningRate = stepper.StepSparse(parameters, sparseGradient.Indices, sparseGradient.Values);
+                    StepOnBatch(loss, batchWeight);
                 }
             }
 
@@ -193,7 +267,7 @@ public sealed class LinearModelTrainer
             }
 
             double trainingLoss = weightSum > 0 ? lossSum / weightSum : 0;
-            double? validationLoss = validation is null ? null : _objective.Loss(validation, evaluation);
+            double? validationLoss = validation?.FullPass(_objective, evaluation, default, withGradient: false, out _);
             if (validationLoss is double v && !double.IsFinite(v))
             {
                 throw Diverged(epoch, "the validation loss", learningRate);
@@ -212,7 +286,7 @@ public sealed class LinearModelTrainer
         return new TrainingResult(layout, monitor.BestParameters ?? evaluation, history, stoppedEarly: false, monitor.BestEpoch);
     }
 
-    private TrainingResult TrainLbfgs(Lbfgs lbfgs, LinearModelLayout layout, TrainingData train, TrainingData? validation, float[] parameters)
+    private TrainingResult TrainLbfgs(Lbfgs lbfgs, LinearModelLayout layout, EpochData train, EpochData? validation, float[] parameters)
     {
         var options = _options;
         var monitor = new EarlyStoppingMonitor(options, keepBest: options.KeepBestModel && validation is not null, layout.ParameterCount);
@@ -224,7 +298,7 @@ public sealed class LinearModelTrainer
         double Objective(ReadOnlySpan<float> point, Span<float> gradient)
         {
             options.CancellationToken.ThrowIfCancellationRequested();
-            double loss = _objective.LossAndGradient(train, point, gradient);
+            double loss = train.FullPass(_objective, point, gradient, withGradient: true, out _);
             if (!double.IsFinite(loss))
             {
                 throw Diverged(history.Count + 1, "the training loss", lbfgs.LearningRate);
@@ -245,9 +319,9 @@ public sealed class LinearModelTrainer
             // The data loss at the new iterate: L-BFGS reports the penalised loss there, except that without a line search the
             // last iteration is not re-evaluated (as in PyTorch), so that one is computed here.
             double trainingLoss = lbfgs.LineSearch == LineSearch.None && epoch == options.NumberOfEpochs
-                ? _objective.Loss(train, parameters)
+                ? train.FullPass(_objective, parameters, default, withGradient: false, out _)
                 : iteration.Loss - L2Penalty(layout, parameters);
-            double? validationLoss = validation is null ? null : _objective.Loss(validation, parameters);
+            double? validationLoss = validation?.FullPass(_objective, parameters, default, withGradient: false, out _);
             if (validationLoss is double v && !double.IsFinite(v))
             {
                 throw Diverged(epoch, "the validation loss", iteration.StepSize);
@@ -264,8 +338,8 @@ public sealed class LinearModelTrainer
         }
 
         // One epoch is one iteration, so the evaluation budget is left open: each iteration's line search is bounded anyway.
-        lbfgs.Minimize(parameters, Objective, options.NumberOfEpochs, maxEvaluations: int.MaxValue, OnIteration, options.CancellationToken);
-        return new TrainingResult(layout, monitor.BestParameters ?? parameters, history, stoppedEarly, monitor.BestEpoch);
+        var outcome = lbfgs.Minimize(parameters, Objective, options.NumberOfEpochs, maxEvaluations: int.MaxValue, OnIteration, options.CancellationToken);
+        return new TrainingResult(layout, monitor.BestParameters ?? parameters, history, stoppedEarly, monitor.BestEpoch, outcome.StopReason);
     }
 
     private double L2Penalty(LinearModelLayout layout, ReadOnlySpan<float> parameters)
@@ -393,6 +467,111 @@ public sealed class LinearModelTrainer
         if (options.EarlyStoppingPatience is int patience)
         {
             Check.AtLeast(patience, 1, nameof(TrainingOptions.EarlyStoppingPatience));
+        }
+    }
+
+    /// <summary>Where the epochs read their rows: data held in memory, or a source read again on every pass.</summary>
+    private abstract class EpochData
+    {
+        /// <summary>One epoch's mini-batches: the data holding each batch and the batch's row indices into it.</summary>
+        public abstract IEnumerable<(TrainingData Data, ArraySegment<int> Rows)> Batches(int epoch, int batchSize);
+
+        /// <summary>The weighted mean loss over every row and, when <paramref name="withGradient"/>, its gradient; Σwᵢ in
+        /// <paramref name="totalWeight"/>.</summary>
+        public abstract double FullPass(LinearObjective objective, ReadOnlySpan<float> point, Span<float> gradient, bool withGradient,
+            out double totalWeight);
+    }
+
+    /// <summary>In-memory data; mini-batches are slices of one row permutation, reshuffled each epoch with the run's generator.</summary>
+    private sealed class CachedData(TrainingData data, bool shuffle, Random random) : EpochData
+    {
+        private readonly int[] _order = (int[])data.AllRows.Clone();
+
+        public TrainingData Data => data;
+
+        public override IEnumerable<(TrainingData Data, ArraySegment<int> Rows)> Batches(int epoch, int batchSize)
+        {
+            int rowCount = _order.Length;
+            batchSize = Math.Min(batchSize, rowCount);
+            if (shuffle && batchSize < rowCount)
+            {
+                random.Shuffle(_order);
+            }
+
+            for (int start = 0; start < rowCount; start += batchSize)
+            {
+                yield return (data, new ArraySegment<int>(_order, start, Math.Min(batchSize, rowCount - start)));
+            }
+        }
+
+        public override double FullPass(LinearObjective objective, ReadOnlySpan<float> point, Span<float> gradient, bool withGradient,
+            out double totalWeight) =>
+            objective.Evaluate(data, data.AllRows, point, gradient, withGradient, out totalWeight);
+    }
+
+    /// <summary>A source read again on every pass; each epoch's shuffle seed is derived from the run's seed and the epoch.</summary>
+    private sealed class StreamedData(ITrainingBatchSource source, bool shuffle, int seed, string name) : EpochData
+    {
+        public override IEnumerable<(TrainingData Data, ArraySegment<int> Rows)> Batches(int epoch, int batchSize)
+        {
+            // A fixed mix (not HashCode, which is randomised per process) so that runs are reproducible across processes.
+            int? shuffleSeed = shuffle ? unchecked((seed * -1640531535) + epoch) : null;
+            double totalWeight = 0;
+            foreach (var batch in source.ReadBatches(batchSize, shuffleSeed))
+            {
+                EnsureFeatureCount(batch);
+                totalWeight += batch.TotalWeight;
+                yield return (batch, new ArraySegment<int>(batch.AllRows));
+            }
+
+            EnsurePositiveWeight(totalWeight);
+        }
+
+        public override double FullPass(LinearObjective objective, ReadOnlySpan<float> point, Span<float> gradient, bool withGradient,
+            out double totalWeight)
+        {
+            // Σ over chunks of (chunk mean × chunk weight), in double, divided by the total weight at the end.
+            double lossSum = 0, weightSum = 0;
+            double[] gradientSum = withGradient ? new double[gradient.Length] : [];
+            float[] chunkGradient = withGradient ? new float[gradient.Length] : [];
+            foreach (var chunk in source.ReadBatches(StreamingPassRows, shuffleSeed: null))
+            {
+                EnsureFeatureCount(chunk);
+                double loss = objective.Evaluate(chunk, chunk.AllRows, point, chunkGradient, withGradient, out double weight);
+                lossSum += loss * weight;
+                weightSum += weight;
+                for (int i = 0; i < gradientSum.Length; i++)
+                {
+                    gradientSum[i] += chunkGradient[i] * weight;
+                }
+            }
+
+            EnsurePositiveWeight(weightSum);
+            for (int i = 0; i < gradientSum.Length; i++)
+            {
+                gradient[i] = (float)(gradientSum[i] / weightSum);
+            }
+
+            totalWeight = weightSum;
+            return lossSum / weightSum;
+        }
+
+        private void EnsureFeatureCount(TrainingData batch)
+        {
+            if (batch.FeatureCount != source.FeatureCount)
+            {
+                throw new InvalidOperationException(
+                    $"The {name} source declares {source.FeatureCount} features but yielded a batch with {batch.FeatureCount}.");
+            }
+        }
+
+        private void EnsurePositiveWeight(double totalWeight)
+        {
+            if (!(totalWeight > 0))
+            {
+                throw new ArgumentException(
+                    $"{name} yielded rows whose weights sum to {totalWeight}; at least one row with a positive weight is needed.", name);
+            }
         }
     }
 

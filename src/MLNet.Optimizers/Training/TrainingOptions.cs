@@ -47,7 +47,7 @@ public sealed class TrainingOptions
     public double? GradientClipNorm;
 
     /// <summary>
-    /// When set (in (0, 1)) and no validation set is given to <see cref="LinearModelTrainer.Train"/>, this fraction of the
+    /// When set (in (0, 1)) and no validation set is given to <see cref="LinearModelTrainer.Train(Objectives.TrainingData, Objectives.TrainingData?, ReadOnlySpan{float})"/>, this fraction of the
     /// training rows (chosen with <see cref="Seed"/>) is held out as the validation set.
     /// </summary>
     public double? ValidationFraction;

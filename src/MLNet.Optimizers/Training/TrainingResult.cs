@@ -2,11 +2,13 @@ using MLNet.Optimizers.Objectives;
 
 namespace MLNet.Optimizers.Training;
 
-/// <summary>The outcome of <see cref="LinearModelTrainer.Train"/>.</summary>
+/// <summary>The outcome of <see cref="LinearModelTrainer.Train(Objectives.TrainingData, Objectives.TrainingData?, ReadOnlySpan{float})"/>.</summary>
 public sealed class TrainingResult
 {
-    internal TrainingResult(LinearModelLayout layout, float[] parameters, IReadOnlyList<EpochReport> history, bool stoppedEarly, int bestEpoch)
+    internal TrainingResult(LinearModelLayout layout, float[] parameters, IReadOnlyList<EpochReport> history, bool stoppedEarly, int bestEpoch,
+        LbfgsStopReason? stopReason = null)
     {
+        StopReason = stopReason;
         Layout = layout;
         Parameters = parameters;
         History = history;
@@ -31,4 +33,17 @@ public sealed class TrainingResult
 
     /// <summary>The epoch (from 1) with the best monitored loss: validation loss when there is a validation set, else training loss.</summary>
     public int BestEpoch { get; }
+
+    /// <summary>
+    /// Why L-BFGS stopped; null for first-order optimizers. <see cref="LbfgsStopReason.MaxIterations"/> means it used all
+    /// <see cref="TrainingOptions.NumberOfEpochs"/> iterations without meeting a tolerance, so the model may not have converged
+    /// (more epochs would help); <see cref="LbfgsStopReason.StoppedByCallback"/> means early stopping ended the run.
+    /// </summary>
+    public LbfgsStopReason? StopReason { get; }
+
+    /// <summary>True when L-BFGS stopped on one of its tolerances (gradient, step or loss change) or found no descent direction
+    /// (no progress possible), rather than by running out of iterations or by early stopping; false for first-order optimizers,
+    /// which have no convergence test.</summary>
+    public bool Converged => StopReason is LbfgsStopReason.GradientTolerance or LbfgsStopReason.ChangeTolerance
+        or LbfgsStopReason.LossChangeTolerance or LbfgsStopReason.NotDescentDirection;
 }

@@ -55,15 +55,12 @@ public sealed partial class Adagrad : ISparseStepOptimizer
     /// <inheritdoc />
     public void CatchUp(Span<float> parameters, ReadOnlySpan<int> indices, OptimizerState state)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        state.EnsureMatches(Name, parameters.Length);
-        SparseSteps.CheckIndices(parameters.Length, indices);
+        SparseSteps.CheckCatchUpArguments(this, parameters, indices, state);
     }
 
     /// <inheritdoc />
     public void Flush(Span<float> parameters, OptimizerState state)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        state.EnsureMatches(Name, parameters.Length);
+        SparseSteps.CheckState(this, parameters, state);
     }
 }

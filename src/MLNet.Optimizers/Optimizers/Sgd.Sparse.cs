@@ -83,9 +83,7 @@ public sealed partial class Sgd : ISparseStepOptimizer
     /// <inheritdoc />
     public void CatchUp(Span<float> parameters, ReadOnlySpan<int> indices, OptimizerState state)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        state.EnsureMatches(Name, parameters.Length);
-        SparseSteps.CheckIndices(parameters.Length, indices);
+        SparseSteps.CheckCatchUpArguments(this, parameters, indices, state);
         if (_momentum == 0)
         {
             return;
@@ -126,8 +124,7 @@ public sealed partial class Sgd : ISparseStepOptimizer
     /// <inheritdoc />
     public void Flush(Span<float> parameters, OptimizerState state)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        state.EnsureMatches(Name, parameters.Length);
+        SparseSteps.CheckState(this, parameters, state);
         if (_momentum != 0)
         {
             CatchUpAll(parameters, state, state.Scalar(SparseSteps.LazyLearningRateKey));

@@ -64,8 +64,7 @@ internal static class SparseSteps
     internal static void CheckArguments(FirstOrderOptimizer rule, ReadOnlySpan<float> parameters,
         ReadOnlySpan<int> indices, ReadOnlySpan<float> gradientValues, OptimizerState state, double learningRate)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        state.EnsureMatches(rule.Name, parameters.Length);
+        CheckState(rule, parameters, state);
         Check.NonNegative(learningRate);
         if (gradientValues.Length != indices.Length)
         {
@@ -74,6 +73,22 @@ internal static class SparseSteps
         }
 
         CheckIndices(parameters.Length, indices);
+    }
+
+    /// <summary>Checks everything <see cref="ISparseStepOptimizer.CatchUp"/> is given; throws naming the bad argument.</summary>
+    internal static void CheckCatchUpArguments(FirstOrderOptimizer rule, ReadOnlySpan<float> parameters, ReadOnlySpan<int> indices,
+        OptimizerState state)
+    {
+        CheckState(rule, parameters, state);
+        CheckIndices(parameters.Length, indices);
+    }
+
+    /// <summary>Checks that <paramref name="state"/> is this rule's state for <paramref name="parameters"/> (all
+    /// <see cref="ISparseStepOptimizer.Flush"/> needs).</summary>
+    internal static void CheckState(FirstOrderOptimizer rule, ReadOnlySpan<float> parameters, OptimizerState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.EnsureMatches(rule.Name, parameters.Length);
     }
 
     /// <summary>Throws unless <paramref name="indices"/> are strictly increasing and in [0, <paramref name="length"/>).</summary>

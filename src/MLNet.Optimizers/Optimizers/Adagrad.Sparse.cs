@@ -30,7 +30,7 @@ public sealed partial class Adagrad : ISparseStepOptimizer
         Span<float> s = stackalloc float[SparseSteps.GatherBlock];
         for (int start = 0; start < indices.Length; start += SparseSteps.GatherBlock)
         {
-            var block = indices.Slice(start, Math.Min(SparseSteps.GatherBlock, indices.Length - start));
+            var block = SparseSteps.BlockAt(indices, start);
             for (int j = 0; j < block.Length; j++)
             {
                 p[j] = parameters[block[j]];

@@ -104,7 +104,7 @@ public sealed partial class Sgd : ISparseStepOptimizer
         Span<int> skipped = stackalloc int[SparseSteps.GatherBlock];
         for (int start = 0; start < indices.Length; start += SparseSteps.GatherBlock)
         {
-            var block = indices.Slice(start, Math.Min(SparseSteps.GatherBlock, indices.Length - start));
+            var block = SparseSteps.BlockAt(indices, start);
             for (int j = 0; j < block.Length; j++)
             {
                 int i = block[j];

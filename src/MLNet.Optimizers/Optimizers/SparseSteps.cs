@@ -27,6 +27,10 @@ internal static class SparseSteps
     /// </summary>
     internal const int GatherBlock = 64;
 
+    /// <summary>The block of up to <see cref="GatherBlock"/> touched coordinates that starts at <paramref name="start"/>.</summary>
+    internal static ReadOnlySpan<int> BlockAt(ReadOnlySpan<int> indices, int start) =>
+        indices.Slice(start, Math.Min(GatherBlock, indices.Length - start));
+
     /// <summary>Adds the counters (all at step 0) and the lazy-interval learning rate to a fresh state.</summary>
     internal static OptimizerState AddLazyCounters(OptimizerState state)
     {

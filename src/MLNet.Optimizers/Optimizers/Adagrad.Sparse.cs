@@ -30,7 +30,7 @@ public sealed partial class Adagrad : ISparseStepOptimizer
         Span<float> s = stackalloc float[SparseSteps.GatherBlock];
         for (int start = 0; start < indices.Length; start += SparseSteps.GatherBlock)
         {
-            var block = indices.Slice(start, Math.Min(SparseSteps.GatherBlock, indices.Length - start));
+            var block = SparseSteps.BlockAt(indices, start);
             for (int j = 0; j < block.Length; j++)
             {
                 p[j] = parameters[block[j]];
@@ -55,15 +55,12 @@ public sealed partial class Adagrad : ISparseStepOptimizer
     /// <inheritdoc />
     public void CatchUp(Span<float> parameters, ReadOnlySpan<int> indices, OptimizerState state)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        state.EnsureMatches(Name, parameters.Length);
-        SparseSteps.CheckIndices(parameters.Length, indices);
+        SparseSteps.CheckCatchUpArguments(this, parameters, indices, state);
     }
 
     /// <inheritdoc />
     public void Flush(Span<float> parameters, OptimizerState state)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        state.EnsureMatches(Name, parameters.Length);
+        SparseSteps.CheckState(this, parameters, state);
     }
 }

@@ -42,7 +42,7 @@ internal sealed partial class AdamKernel
         Span<int> skipped = stackalloc int[SparseSteps.GatherBlock];
         for (int start = 0; start < indices.Length; start += SparseSteps.GatherBlock)
         {
-            var block = indices.Slice(start, Math.Min(SparseSteps.GatherBlock, indices.Length - start));
+            var block = SparseSteps.BlockAt(indices, start);
             for (int j = 0; j < block.Length; j++)
             {
                 int i = block[j];
@@ -100,7 +100,7 @@ internal sealed partial class AdamKernel
         Span<int> skipped = stackalloc int[SparseSteps.GatherBlock];
         for (int start = 0; start < indices.Length; start += SparseSteps.GatherBlock)
         {
-            var block = indices.Slice(start, Math.Min(SparseSteps.GatherBlock, indices.Length - start));
+            var block = SparseSteps.BlockAt(indices, start);
             for (int j = 0; j < block.Length; j++)
             {
                 p[j] = parameters[block[j]];

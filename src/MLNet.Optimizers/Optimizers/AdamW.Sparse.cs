@@ -26,17 +26,14 @@ public sealed partial class AdamW : ISparseStepOptimizer
     /// <inheritdoc />
     public void CatchUp(Span<float> parameters, ReadOnlySpan<int> indices, OptimizerState state)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        state.EnsureMatches(Name, parameters.Length);
-        SparseSteps.CheckIndices(parameters.Length, indices);
+        SparseSteps.CheckCatchUpArguments(this, parameters, indices, state);
         _kernel.CatchUp(parameters, indices, state);
     }
 
     /// <inheritdoc />
     public void Flush(Span<float> parameters, OptimizerState state)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        state.EnsureMatches(Name, parameters.Length);
+        SparseSteps.CheckState(this, parameters, state);
         _kernel.Flush(parameters, state);
     }
 }

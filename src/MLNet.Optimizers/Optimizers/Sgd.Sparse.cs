@@ -30,9 +30,9 @@ public sealed partial class Sgd : ISparseStepOptimizer
 
         SparseSteps.CheckArguments(this, parameters, indices, gradientValues, state, learningRate);
         var scalars = new Scalars(this, state, learningRate);
-        float unused = 0;
         if (_momentum == 0)
         {
+            float unused = 0;
             for (int j = 0; j < indices.Length; j++)
             {
                 UpdateElement(ref parameters[indices[j]], gradientValues[j], ref unused, scalars, _nesterov);
@@ -45,36 +45,7 @@ public sealed partial class Sgd : ISparseStepOptimizer
                 CatchUpAll(parameters, state, previousRate);
             }
 
-            Span<float> buffer = state.Vector(MomentumBufferKey);
-            Span<int> lastSteps = SparseSteps.LastSteps(state);
-            int now = SparseSteps.NextStep(state);
-            Span<float> p = stackalloc float[SparseSteps.GatherBlock];
-            Span<float> b = stackalloc float[SparseSteps.GatherBlock];
-            Span<int> skipped = stackalloc int[SparseSteps.GatherBlock];
-            for (int start = 0; start < indices.Length; start += SparseSteps.GatherBlock)
-            {
-                var block = indices.Slice(start, Math.Min(SparseSteps.GatherBlock, indices.Length - start));
-                for (int j = 0; j < block.Length; j++)
-                {
-                    int i = block[j];
-                    p[j] = parameters[i];
-                    b[j] = buffer[i];
-                    skipped[j] = now - 1 - lastSteps[i];
-                    lastSteps[i] = now;
-                }
-
-                for (int j = 0; j < block.Length; j++)
-                {
-                    CatchUp(ref p[j], ref b[j], skipped[j], scalars.LearningRate);
-                    UpdateElement(ref p[j], gradientValues[start + j], ref b[j], scalars, _nesterov);
-                }
-
-                for (int j = 0; j < block.Length; j++)
-                {
-                    parameters[block[j]] = p[j];
-                    buffer[block[j]] = b[j];
-                }
-            }
+            CatchUpAndStep(parameters, indices, state, scalars.LearningRate, gradientValues, scalars);
         }
 
         state.Step++;
@@ -83,51 +54,19 @@ public sealed partial class Sgd : ISparseStepOptimizer
     /// <inheritdoc />
     public void CatchUp(Span<float> parameters, ReadOnlySpan<int> indices, OptimizerState state)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        state.EnsureMatches(Name, parameters.Length);
-        SparseSteps.CheckIndices(parameters.Length, indices);
+        SparseSteps.CheckCatchUpArguments(this, parameters, indices, state);
         if (_momentum == 0)
         {
             return;
         }
 
-        Span<float> buffer = state.Vector(MomentumBufferKey);
-        Span<int> lastSteps = SparseSteps.LastSteps(state);
-        float learningRate = (float)state.Scalar(SparseSteps.LazyLearningRateKey);
-        int now = (int)state.Step;
-        Span<float> p = stackalloc float[SparseSteps.GatherBlock];
-        Span<float> b = stackalloc float[SparseSteps.GatherBlock];
-        Span<int> skipped = stackalloc int[SparseSteps.GatherBlock];
-        for (int start = 0; start < indices.Length; start += SparseSteps.GatherBlock)
-        {
-            var block = indices.Slice(start, Math.Min(SparseSteps.GatherBlock, indices.Length - start));
-            for (int j = 0; j < block.Length; j++)
-            {
-                int i = block[j];
-                p[j] = parameters[i];
-                b[j] = buffer[i];
-                skipped[j] = now - lastSteps[i];
-                lastSteps[i] = now;
-            }
-
-            for (int j = 0; j < block.Length; j++)
-            {
-                CatchUp(ref p[j], ref b[j], skipped[j], learningRate);
-            }
-
-            for (int j = 0; j < block.Length; j++)
-            {
-                parameters[block[j]] = p[j];
-                buffer[block[j]] = b[j];
-            }
-        }
+        CatchUpAndStep(parameters, indices, state, (float)state.Scalar(SparseSteps.LazyLearningRateKey), default, step: null);
     }
 
     /// <inheritdoc />
     public void Flush(Span<float> parameters, OptimizerState state)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        state.EnsureMatches(Name, parameters.Length);
+        SparseSteps.CheckState(this, parameters, state);
         if (_momentum != 0)
         {
             CatchUpAll(parameters, state, state.Scalar(SparseSteps.LazyLearningRateKey));
@@ -143,6 +82,52 @@ public sealed partial class Sgd : ISparseStepOptimizer
         {
             CatchUp(ref parameters[i], ref buffer[i], now - lastSteps[i], (float)learningRate);
             lastSteps[i] = now;
+        }
+    }
+
+    /// <summary>
+    /// The momentum path of <see cref="StepSparse"/> and <see cref="CatchUp(Span{float}, ReadOnlySpan{int}, OptimizerState)"/>: applies to each of <paramref name="indices"/> the
+    /// steps it skipped through the current one (at <paramref name="catchUpRate"/>) and then, when <paramref name="step"/> is
+    /// given, takes that step with <paramref name="gradientValues"/>. Coordinates are gathered, updated and scattered in blocks.
+    /// </summary>
+    private void CatchUpAndStep(Span<float> parameters, ReadOnlySpan<int> indices, OptimizerState state, float catchUpRate,
+        ReadOnlySpan<float> gradientValues, Scalars? step)
+    {
+        Span<float> buffer = state.Vector(MomentumBufferKey);
+        Span<int> lastSteps = SparseSteps.LastSteps(state);
+        int current = (int)state.Step;
+        bool takesStep = step.HasValue;
+        int upToDate = takesStep ? SparseSteps.NextStep(state) : current;
+        var scalars = step.GetValueOrDefault();
+        Span<float> p = stackalloc float[SparseSteps.GatherBlock];
+        Span<float> b = stackalloc float[SparseSteps.GatherBlock];
+        Span<int> skipped = stackalloc int[SparseSteps.GatherBlock];
+        for (int start = 0; start < indices.Length; start += SparseSteps.GatherBlock)
+        {
+            var block = SparseSteps.BlockAt(indices, start);
+            for (int j = 0; j < block.Length; j++)
+            {
+                int i = block[j];
+                p[j] = parameters[i];
+                b[j] = buffer[i];
+                skipped[j] = current - lastSteps[i];
+                lastSteps[i] = upToDate;
+            }
+
+            for (int j = 0; j < block.Length; j++)
+            {
+                CatchUp(ref p[j], ref b[j], skipped[j], catchUpRate);
+                if (takesStep)
+                {
+                    UpdateElement(ref p[j], gradientValues[start + j], ref b[j], scalars, _nesterov);
+                }
+            }
+
+            for (int j = 0; j < block.Length; j++)
+            {
+                parameters[block[j]] = p[j];
+                buffer[block[j]] = b[j];
+            }
         }
     }
 

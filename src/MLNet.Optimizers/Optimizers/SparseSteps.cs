@@ -27,6 +27,10 @@ internal static class SparseSteps
     /// </summary>
     internal const int GatherBlock = 64;
 
+    /// <summary>The block of up to <see cref="GatherBlock"/> touched coordinates that starts at <paramref name="start"/>.</summary>
+    internal static ReadOnlySpan<int> BlockAt(ReadOnlySpan<int> indices, int start) =>
+        indices.Slice(start, Math.Min(GatherBlock, indices.Length - start));
+
     /// <summary>Adds the counters (all at step 0) and the lazy-interval learning rate to a fresh state.</summary>
     internal static OptimizerState AddLazyCounters(OptimizerState state)
     {
@@ -64,8 +68,7 @@ internal static class SparseSteps
     internal static void CheckArguments(FirstOrderOptimizer rule, ReadOnlySpan<float> parameters,
         ReadOnlySpan<int> indices, ReadOnlySpan<float> gradientValues, OptimizerState state, double learningRate)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        state.EnsureMatches(rule.Name, parameters.Length);
+        CheckState(rule, parameters, state);
         Check.NonNegative(learningRate);
         if (gradientValues.Length != indices.Length)
         {
@@ -74,6 +77,22 @@ internal static class SparseSteps
         }
 
         CheckIndices(parameters.Length, indices);
+    }
+
+    /// <summary>Checks everything <see cref="ISparseStepOptimizer.CatchUp"/> is given; throws naming the bad argument.</summary>
+    internal static void CheckCatchUpArguments(FirstOrderOptimizer rule, ReadOnlySpan<float> parameters, ReadOnlySpan<int> indices,
+        OptimizerState state)
+    {
+        CheckState(rule, parameters, state);
+        CheckIndices(parameters.Length, indices);
+    }
+
+    /// <summary>Checks that <paramref name="state"/> is this rule's state for <paramref name="parameters"/> (all
+    /// <see cref="ISparseStepOptimizer.Flush"/> needs).</summary>
+    internal static void CheckState(FirstOrderOptimizer rule, ReadOnlySpan<float> parameters, OptimizerState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.EnsureMatches(rule.Name, parameters.Length);
     }
 
     /// <summary>Throws unless <paramref name="indices"/> are strictly increasing and in [0, <paramref name="length"/>).</summary>

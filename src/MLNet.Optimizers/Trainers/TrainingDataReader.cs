@@ -355,6 +355,13 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
             if (_values.Length - _valueCount < values.Length)
             {
                 long needed = (long)_valueCount + values.Length;
+                if (needed > Array.MaxLength)
+                {
+                    throw new InvalidOperationException(
+                        $"Feature column '{column}' of the {role} data, row {rowIndex}: the cached feature values would exceed {Array.MaxLength} " +
+                        "(the largest .NET array); set CacheData = false to stream the data instead.");
+                }
+
                 Array.Resize(ref _values, (int)Math.Min(Math.Max(needed, 2L * _values.Length), Array.MaxLength));
             }
 

@@ -30,6 +30,12 @@ if (args is ["memory", ..])
     return;
 }
 
+if (args is ["race-profile", ..])
+{
+    TrainingRace.Profile(args.Length > 1 ? args[1] : null);
+    return;
+}
+
 if (args is ["race", ..])
 {
     TrainingRace.Run(args.Length > 1 ? args[1] : null);

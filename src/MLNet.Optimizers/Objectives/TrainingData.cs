@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace MLNet.Optimizers.Objectives;
 
 /// <summary>
@@ -51,13 +53,12 @@ public sealed class TrainingData
                 nameof(features));
         }
 
-        for (int i = 0; i < features.Length; i++)
+        // One vectorised pass; the index of the first bad value is only searched for when there is one.
+        if (!TensorPrimitives.IsFiniteAll<float>(features))
         {
-            if (!float.IsFinite(features[i]))
-            {
-                throw new ArgumentException(
-                    $"Row {i / featureCount}, feature {i % featureCount}: value is {features[i]}; features must be finite.", nameof(features));
-            }
+            int i = Array.FindIndex(features, value => !float.IsFinite(value));
+            throw new ArgumentException(
+                $"Row {i / featureCount}, feature {i % featureCount}: value is {features[i]}; features must be finite.", nameof(features));
         }
 
         return new TrainingData(featureCount, labels, weights, features, null, null, null);

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.Optimizers.Objectives;
@@ -169,6 +170,7 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
         private readonly RowBuilder _builder;
         private readonly List<float> _labels = [];
         private readonly List<float>? _weights;
+        private readonly long? _rowCount;
         private VBuffer<float> _row;
         private long _rowIndex = -1;
         private double _weightSum;
@@ -182,6 +184,7 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
             var columns = reader._weight is { } wc ? new[] { reader._features, reader._label, wc } : [reader._features, reader._label];
             Random? shuffle = shuffleSeed is int seed && reader._data.CanShuffle ? new Random(seed) : null;
             _cursor = reader._data.GetRowCursor(columns, shuffle);
+            _rowCount = reader._data.GetRowCount();
             _getFeatures = _cursor.GetGetter<VBuffer<float>>(reader._features);
             _getWeight = reader._weight is { } wcol ? _cursor.GetGetter<float>(wcol) : null;
             _getBool = reader._labelKind == LabelKind.Binary ? _cursor.GetGetter<bool>(reader._label) : null;
@@ -195,6 +198,7 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
             var r = _reader;
             string role = r._role;
             int read = 0;
+            _builder.ExpectRows(_rowCount is long total ? Math.Min(maxRows, total - (_rowIndex + 1)) : 0);
             while (read < maxRows && _cursor.MoveNext())
             {
                 read++;
@@ -292,11 +296,21 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
     }
 
     /// <summary>Accumulates rows: dense row-major until the first sparse row, then CSR for all rows.</summary>
+    /// <remarks>
+    /// The values go into one growing array, copied a row at a time (<c>CopyTo</c>) and checked for finiteness with one
+    /// vectorised pass per row. When the number of rows to come is known (<see cref="ExpectRows"/>) and the batch starts dense,
+    /// the whole dense matrix is allocated once, written in place and handed over to <see cref="TrainingData"/> without a copy.
+    /// </remarks>
     private sealed class RowBuilder(int featureCount)
     {
-        private readonly List<float> _values = [];
         private readonly List<int> _rowOffsets = [0];
+        private float[] _values = [];
+        private int _valueCount;
         private List<int>? _indices;
+        private long _expectedRows;
+
+        /// <summary>How many rows the current batch will most likely hold (0 when unknown); only used to size the values once.</summary>
+        internal void ExpectRows(long rows) => _expectedRows = rows;
 
         internal void Add(in VBuffer<float> row, string column, long rowIndex, string role)
         {
@@ -306,20 +320,25 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
             }
 
             ReadOnlySpan<float> values = row.GetValues();
-            for (int i = 0; i < values.Length; i++)
+            if (!TensorPrimitives.IsFiniteAll(values))
             {
-                if (!float.IsFinite(values[i]))
-                {
-                    int slot = row.IsDense ? i : row.GetIndices()[i];
-                    throw new ArgumentException(
-                        $"Feature column '{column}' of the {role} data, row {rowIndex}, slot {slot}: value is {values[i]}; features must be finite " +
-                        "(replace missing values, e.g. with ReplaceMissingValues).");
-                }
+                int i = FirstNonFinite(values);
+                int slot = row.IsDense ? i : row.GetIndices()[i];
+                throw new ArgumentException(
+                    $"Feature column '{column}' of the {role} data, row {rowIndex}, slot {slot}: value is {values[i]}; features must be finite " +
+                    "(replace missing values, e.g. with ReplaceMissingValues).");
+            }
+
+            if (_valueCount == 0 && row.IsDense && _expectedRows * featureCount is var dense and > 0 && dense <= Array.MaxLength && dense != _values.Length)
+            {
+                // The first row of a dense batch of known size: room for all of it at once (every slot will be written).
+                _values = GC.AllocateUninitializedArray<float>((int)dense);
             }
 
             if (!row.IsDense && _indices is null)
             {
-                // First sparse row: give the dense rows read so far explicit indices, then continue in CSR.
+                // First sparse row: give the dense rows read so far explicit indices, then continue in CSR; a room reserved for
+                // dense rows that will not come is given back.
                 int denseRows = _rowOffsets.Count - 1;
                 _indices = new List<int>(denseRows * featureCount);
                 for (int r = 0; r < denseRows; r++)
@@ -329,9 +348,25 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
                         _indices.Add(j);
                     }
                 }
+
+                Array.Resize(ref _values, _valueCount);
             }
 
-            _values.AddRange(values);
+            if (_values.Length - _valueCount < values.Length)
+            {
+                long needed = (long)_valueCount + values.Length;
+                if (needed > Array.MaxLength)
+                {
+                    throw new InvalidOperationException(
+                        $"Feature column '{column}' of the {role} data, row {rowIndex}: the cached feature values would exceed {Array.MaxLength} " +
+                        "(the largest .NET array); set CacheData = false to stream the data instead.");
+                }
+
+                Array.Resize(ref _values, (int)Math.Min(Math.Max(needed, 2L * _values.Length), Array.MaxLength));
+            }
+
+            values.CopyTo(_values.AsSpan(_valueCount));
+            _valueCount += values.Length;
             if (_indices is not null)
             {
                 if (row.IsDense)
@@ -347,20 +382,45 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
                 }
             }
 
-            _rowOffsets.Add(_values.Count);
+            _rowOffsets.Add(_valueCount);
         }
 
         /// <summary>Forgets the rows (keeping the buffers' capacity); the next row starts dense again.</summary>
         internal void Clear()
         {
-            _values.Clear();
+            _valueCount = 0;
             _rowOffsets.RemoveRange(1, _rowOffsets.Count - 1);
             _indices = null;
         }
 
         internal TrainingData Build(float[] labels, float[]? weights) =>
             _indices is null
-                ? TrainingData.Dense(featureCount, _values.ToArray(), labels, weights)
-                : TrainingData.Sparse(featureCount, _rowOffsets.ToArray(), _indices.ToArray(), _values.ToArray(), labels, weights);
+                ? TrainingData.Dense(featureCount, TakeValues(), labels, weights)
+                : TrainingData.Sparse(featureCount, _rowOffsets.ToArray(), _indices.ToArray(), TakeValues(), labels, weights);
+
+        /// <summary>The values read, as an array of exactly their length: the buffer itself when it is full (it then starts
+        /// afresh), otherwise a copy.</summary>
+        private float[] TakeValues()
+        {
+            if (_valueCount != _values.Length)
+            {
+                return _values.AsSpan(0, _valueCount).ToArray();
+            }
+
+            float[] values = _values;
+            _values = [];
+            return values;
+        }
+
+        private static int FirstNonFinite(ReadOnlySpan<float> values)
+        {
+            int i = 0;
+            while (float.IsFinite(values[i]))
+            {
+                i++;
+            }
+
+            return i;
+        }
     }
 }

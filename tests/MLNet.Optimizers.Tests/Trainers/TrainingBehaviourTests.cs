@@ -226,6 +226,32 @@ public class TrainingBehaviourTests
     }
 
     [Fact]
+    public void Dense_rows_followed_by_sparse_rows_train_like_their_dense_equivalent()
+    {
+        // The reader sizes one dense matrix for all rows (the view knows its row count) when the first row is dense, and
+        // must switch to CSR, keeping the dense rows read so far, when a sparse row arrives later.
+        var mlContext = new MLContext(seed: 1);
+        var rows = SmallBinaryRows();
+        VBuffer<float> Dense(Row r) => new(6, [r.Features[0], 0, r.Features[1], 0, r.Features[2], 0]);
+        var mixed = rows.Select((r, i) => new SparseRow
+        {
+            Label = r.Label, Features = i < 5 ? Dense(r) : new VBuffer<float>(6, 3, r.Features, [0, 2, 4]),
+        });
+        var dense = rows.Select(r => new SparseRow { Label = r.Label, Features = Dense(r) });
+        float[] Train(IEnumerable<SparseRow> data) => [.. mlContext.BinaryClassification.Trainers.LogisticRegression(optimizer: new Sgd(0.5), numberOfEpochs: 20)
+            .Fit(mlContext.Data.LoadFromEnumerable(data.ToList())).Model.SubModel.Weights];
+
+        float[] fromMixed = Train(mixed), fromDense = Train(dense);
+
+        for (int j = 0; j < 6; j++)
+        {
+            Assert.Equal(fromDense[j], fromMixed[j], 1e-5f); // same math, summed in another order
+        }
+
+        Assert.NotEqual(0f, fromMixed[0]);
+    }
+
+    [Fact]
     public void An_example_weight_of_two_equals_a_duplicated_row()
     {
         var mlContext = new MLContext(seed: 1);

@@ -32,7 +32,7 @@ public static class MemoryCheck
             Seed = 1,
             OnEpochEnd = _ => allocatedAtEpochEnd.Add(GC.GetTotalAllocatedBytes(precise: true)),
         };
-        new LinearModelTrainer(new LogisticObjective(), options).Train(data);
+        new TrainingLoop(new LogisticObjective(), options).Train(data);
         GC.KeepAlive(data);
         process.Refresh();
         long peak = process.PeakWorkingSet64;

@@ -5,7 +5,7 @@ using MLNet.Optimizers.Training;
 namespace MLNet.Optimizers.Benchmarks;
 
 /// <summary>
-/// One epoch of mini-batch logistic regression through <see cref="LinearModelTrainer"/> on hashed-text-like sparse data
+/// One epoch of mini-batch logistic regression through <see cref="TrainingLoop"/> on hashed-text-like sparse data
 /// (about 50 distinct hashed features per row) at dimension 2^14 and 2^20. With no L2/L1/clipping the loop takes lazy sparse
 /// steps (<see cref="ISparseStepOptimizer"/>), so a batch costs O(non-zeros) and the epoch at 2^20 should take at most 1.5×
 /// the epoch at 2^14. "Adam (dense steps)" turns clipping on, which needs the whole gradient and so forces dense steps:
@@ -100,6 +100,6 @@ public class SparseEpochBenchmarks
             Seed = 1,
             GradientClipNorm = Rule == AdamDense ? 1e6 : null,
         };
-        return new LinearModelTrainer(new LogisticObjective(), options).Train(_data);
+        return new TrainingLoop(new LogisticObjective(), options).Train(_data);
     }
 }

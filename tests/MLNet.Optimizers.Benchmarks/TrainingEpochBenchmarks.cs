@@ -5,7 +5,7 @@ using MLNet.Optimizers.Training;
 namespace MLNet.Optimizers.Benchmarks;
 
 /// <summary>
-/// Time and allocation of training epochs of <see cref="LinearModelTrainer"/> on dense logistic data (100k rows × 100
+/// Time and allocation of training epochs of <see cref="TrainingLoop"/> on dense logistic data (100k rows × 100
 /// features; 1M rows with <c>MLNET_OPTIMIZERS_BENCH_FULL=1</c>), mini-batches of 256. One and three epochs are timed so the
 /// steady-state cost of an epoch is (three − one) / 2, free of the per-run setup (parameter, gradient and row-order arrays).
 /// </summary>
@@ -37,6 +37,6 @@ public class TrainingEpochBenchmarks
     {
         IOptimizer optimizer = Rule == "Adam" ? new Adam(learningRate: 0.01) : new Sgd(learningRate: 0.05, momentum: 0.9);
         var options = new TrainingOptions { Optimizer = optimizer, BatchSize = BatchSize, NumberOfEpochs = epochs, Seed = 1 };
-        return new LinearModelTrainer(new LogisticObjective(), options).Train(_data);
+        return new TrainingLoop(new LogisticObjective(), options).Train(_data);
     }
 }

@@ -1,3 +1,4 @@
+using MLNet.Optimizers.Internal;
 using System.Numerics.Tensors;
 
 namespace MLNet.Optimizers.Objectives;

@@ -1,3 +1,4 @@
+using MLNet.Optimizers.Internal;
 namespace MLNet.Optimizers;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using MLNet.Optimizers.Internal;
 using MLNet.Optimizers.Schedules;
 
 namespace MLNet.Optimizers;

@@ -1,3 +1,4 @@
+using MLNet.Optimizers.Internal;
 using System.Runtime.InteropServices;
 
 namespace MLNet.Optimizers;

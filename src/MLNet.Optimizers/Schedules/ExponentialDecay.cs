@@ -1,3 +1,4 @@
+using MLNet.Optimizers.Internal;
 namespace MLNet.Optimizers.Schedules;
 
 /// <summary>Multiplies the learning rate by γ at every step; same values as <c>torch.optim.lr_scheduler.ExponentialLR</c>.</summary>

@@ -1,3 +1,4 @@
+using MLNet.Optimizers.Internal;
 namespace MLNet.Optimizers.Schedules;
 
 /// <summary>Multiplies the learning rate by γ every <c>stepSize</c> steps; same values as <c>torch.optim.lr_scheduler.StepLR</c>.</summary>

@@ -55,7 +55,7 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
         Name = name;
 
         // Builds the loop once now so that every hyperparameter is checked at construction, as ML.NET trainers do.
-        _ = new LinearModelTrainer(new SquaredObjective(), ToTrainingOptions(seed: 0, log: null));
+        _ = new TrainingLoop(new SquaredObjective(), ToTrainingOptions(seed: 0, log: null));
         _schemaOracle = CreateSchemaOracle(SchemaOracleContext, _options);
         Info = _schemaOracle.Info;
     }
@@ -130,7 +130,7 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
 
         int seed = o.Seed ?? _environment.Register(Name).Rand.Next();
         using IChannel channel = _environment.Start(Name);
-        var trainer = new LinearModelTrainer(objective, ToTrainingOptions(seed, line => channel.Info(MessageSensitivity.None, line)));
+        var trainer = new TrainingLoop(objective, ToTrainingOptions(seed, line => channel.Info(MessageSensitivity.None, line)));
         var initialParameters = warmStart is { } w ? w.Parameters : default;
         TrainingResult result;
         if (o.CacheData)

@@ -3,7 +3,7 @@ using MLNet.Optimizers.Objectives;
 namespace MLNet.Optimizers.Training;
 
 /// <summary>
-/// Data that is read again on every pass instead of being held in memory: <see cref="LinearModelTrainer.Train(ITrainingBatchSource, ITrainingBatchSource?, ReadOnlySpan{float})"/>
+/// Data that is read again on every pass instead of being held in memory: <see cref="TrainingLoop.Train(ITrainingBatchSource, ITrainingBatchSource?, ReadOnlySpan{float})"/>
 /// asks for one pass per epoch (and one per objective evaluation with L-BFGS, one per validation), so memory is bounded by one batch.
 /// </summary>
 public interface ITrainingBatchSource

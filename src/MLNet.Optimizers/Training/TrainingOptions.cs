@@ -3,8 +3,8 @@ using MLNet.Optimizers.Schedules;
 namespace MLNet.Optimizers.Training;
 
 /// <summary>
-/// Settings of one <see cref="LinearModelTrainer"/>: the optimizer, the epoch/mini-batch loop, the penalties, early
-/// stopping and progress reporting. <see cref="LinearModelTrainer"/> checks them and keeps its own copy.
+/// Settings of one <see cref="TrainingLoop"/>: the optimizer, the epoch/mini-batch loop, the penalties, early
+/// stopping and progress reporting. <see cref="TrainingLoop"/> checks them and keeps its own copy.
 /// </summary>
 /// <remarks>
 /// The objective minimised is <c>weighted mean loss + (L2Regularization/2)·‖W‖² + L1Regularization·‖W‖₁</c>; the biases are
@@ -47,7 +47,7 @@ public sealed class TrainingOptions
     public double? GradientClipNorm;
 
     /// <summary>
-    /// When set (in (0, 1)) and no validation set is given to <see cref="LinearModelTrainer.Train(Objectives.TrainingData, Objectives.TrainingData?, ReadOnlySpan{float})"/>, this fraction of the
+    /// When set (in (0, 1)) and no validation set is given to <see cref="TrainingLoop.Train(Objectives.TrainingData, Objectives.TrainingData?, ReadOnlySpan{float})"/>, this fraction of the
     /// training rows (chosen with <see cref="Seed"/>) is held out as the validation set.
     /// </summary>
     public double? ValidationFraction;

@@ -2,7 +2,7 @@ using MLNet.Optimizers.Objectives;
 
 namespace MLNet.Optimizers.Training;
 
-/// <summary>The outcome of <see cref="LinearModelTrainer.Train(Objectives.TrainingData, Objectives.TrainingData?, ReadOnlySpan{float})"/>.</summary>
+/// <summary>The outcome of <see cref="TrainingLoop.Train(Objectives.TrainingData, Objectives.TrainingData?, ReadOnlySpan{float})"/>.</summary>
 public sealed class TrainingResult
 {
     internal TrainingResult(LinearModelLayout layout, float[] parameters, IReadOnlyList<EpochReport> history, bool stoppedEarly, int bestEpoch,

@@ -80,19 +80,13 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
     private protected TTransformer FitCore(IDataView trainData, IDataView? validationData, WarmStart? warmStart)
     {
         ArgumentNullException.ThrowIfNull(trainData);
-        LinearTrainerOptions o = _options;
-        var training = new TrainingDataReader(trainData, LabelKind, o.LabelColumnName, o.FeatureColumnName, o.ExampleWeightColumnName, "training");
-        TrainingDataReader? validation = validationData is null
-            ? null
-            : new TrainingDataReader(validationData, LabelKind, o.LabelColumnName, o.FeatureColumnName, o.ExampleWeightColumnName, "validation");
-        if (validation is not null)
+        var training = Reader(trainData, "training");
+        TrainingDataReader? validation = validationData is null ? null : Reader(validationData, "validation");
+        if (validation is not null && (validation.FeatureCount != training.FeatureCount || validation.ClassCount != training.ClassCount))
         {
-            if (validation.FeatureCount != training.FeatureCount || validation.ClassCount != training.ClassCount)
-            {
-                throw new ArgumentException(
-                    $"The validation data has {validation.FeatureCount} features and {validation.ClassCount} label values; " +
-                    $"the training data has {training.FeatureCount} and {training.ClassCount}. They must match.", nameof(validationData));
-            }
+            throw new ArgumentException(
+                $"The validation data has {validation.FeatureCount} features and {validation.ClassCount} label values; " +
+                $"the training data has {training.FeatureCount} and {training.ClassCount}. They must match.", nameof(validationData));
         }
 
         LinearObjective objective = CreateObjective(training.ClassCount);
@@ -104,18 +98,12 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
                 $"{layout.OutputCount} over {layout.FeatureCount}.", "modelParameters");
         }
 
-        var runOptions = (LinearTrainerOptions)o.Clone();
-        runOptions.Seed = o.Seed ?? _environment.Register(Name).Rand.Next();
+        int seed = _options.Seed ?? _environment.Register(Name).Rand.Next();
         using IChannel channel = _environment.Start(Name);
-        runOptions.Log = line =>
-        {
-            channel.Info(MessageSensitivity.None, line);
-            o.Log?.Invoke(line);
-        };
-        var loop = new TrainingLoop(objective, runOptions);
+        var loop = new TrainingLoop(objective, RunOptions(seed, channel));
         var initialParameters = warmStart is { } w ? w.Parameters : default;
         TrainingResult result;
-        if (o.CacheData)
+        if (_options.CacheData)
         {
             TrainingData cached = training.ReadAll();
             TrainingData? cachedValidation = validation?.ReadAll();
@@ -131,11 +119,27 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
         if (result.StopReason == LbfgsStopReason.MaxIterations)
         {
             channel.Warning(MessageSensitivity.None,
-                $"{Name}: L-BFGS ran all NumberOfEpochs = {o.NumberOfEpochs} iterations without meeting its tolerances; the model may not " +
+                $"{Name}: L-BFGS ran all NumberOfEpochs = {_options.NumberOfEpochs} iterations without meeting its tolerances; the model may not " +
                 "have converged. Increase NumberOfEpochs.");
         }
 
         return CreateTransformer(_environment, result.Layout, result.Parameters, training.LabelNames, trainData.Schema);
+    }
+
+    private TrainingDataReader Reader(IDataView data, string role) =>
+        new(data, LabelKind, _options.LabelColumnName, _options.FeatureColumnName, _options.ExampleWeightColumnName, role);
+
+    /// <summary>The options of one run: the seed resolved, and every progress line to the channel as well as to Log.</summary>
+    private LinearTrainerOptions RunOptions(int seed, IChannel channel)
+    {
+        var options = (LinearTrainerOptions)_options.Clone();
+        options.Seed = seed;
+        options.Log = line =>
+        {
+            channel.Info(MessageSensitivity.None, line);
+            _options.Log?.Invoke(line);
+        };
+        return options;
     }
 
     private void LogStart(IChannel channel, string rows, LinearModelLayout layout) =>

@@ -46,10 +46,6 @@ internal sealed class FirstOrderEpoch
     /// <summary>Optimizer steps taken so far.</summary>
     public long Steps => _stepper.State.Step;
 
-    /// <summary>The clipping the options ask for, or null.</summary>
-    public static GradientClipping? Clipping(TrainingOptions options) =>
-        options.GradientClipNorm is double maxNorm ? GradientClipping.ByGlobalNorm(maxNorm) : null;
-
     /// <summary>
     /// Runs epoch <paramref name="epoch"/> over <paramref name="train"/>, stepping <paramref name="parameters"/>, then writes
     /// the optimizer's evaluation point (schedule-free rules: x) to <paramref name="evaluationPoint"/>.
@@ -128,4 +124,8 @@ internal sealed class FirstOrderEpoch
             LearningRate = _stepper.StepSparse(parameters, _sparseGradient.Indices, _sparseGradient.Values);
         }
     }
+
+    /// <summary>The clipping the options ask for, or null.</summary>
+    private static GradientClipping? Clipping(TrainingOptions options) =>
+        options.GradientClipNorm is double maxNorm ? GradientClipping.ByGlobalNorm(maxNorm) : null;
 }

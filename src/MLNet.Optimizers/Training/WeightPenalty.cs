@@ -10,9 +10,6 @@ namespace MLNet.Optimizers.Training;
 /// <param name="l1">λ₁ ≥ 0.</param>
 internal sealed class WeightPenalty(LinearModelLayout layout, double l2, double l1)
 {
-    /// <summary>Whether the L2 or L1 penalty is on (either needs every weight at every step).</summary>
-    public bool IsActive => l2 != 0 || l1 != 0;
-
     /// <summary>(λ₂/2)·‖W‖², the L2 term of the objective.</summary>
     public double L2Value(ReadOnlySpan<float> parameters)
     {

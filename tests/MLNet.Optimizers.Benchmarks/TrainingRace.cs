@@ -238,7 +238,7 @@ public static class TrainingRace
     }
 
     /// <summary>One synthetic data set: dense features, labels drawn from a softmax (or logistic) model.</summary>
-    private sealed class Problem
+    internal sealed class Problem
     {
         private readonly float[] _features;
         private readonly int[] _labels;

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace MLNet.Optimizers.Objectives;
 
 /// <summary>
@@ -23,13 +25,42 @@ public sealed class LogisticObjective : LinearObjective
     protected override double RowLoss(Span<double> scores, float label, bool writeScoreGradient)
     {
         double s = scores[0];
-        double y = label;
+        double e = Math.Exp(-Math.Abs(s));
+        return Finish(ref scores[0], label, e, Math.Log(1 + e), writeScoreGradient);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>The same formula as <see cref="RowLoss"/>, with e^−|s| and log(1 + e^−|s|) vectorised over the tile.</remarks>
+    internal override void TileLosses(Span<double> scores, ReadOnlySpan<float> labels, Span<double> losses, Span<double> scratch,
+        bool writeScoreGradient)
+    {
+        int count = labels.Length;
+        var exp = scratch[..count];
+        var log = scratch.Slice(count, count);
+        TensorPrimitives.Abs(scores, exp);
+        TensorPrimitives.Negate(exp, exp);
+        TensorPrimitives.Exp(exp, exp);
+        TensorPrimitives.Add(exp, 1.0, log);
+        TensorPrimitives.Log(log, log);
+        for (int r = 0; r < count; r++)
+        {
+            losses[r] = Finish(ref scores[r], labels[r], exp[r], log[r], writeScoreGradient);
+        }
+    }
+
+    /// <summary>
+    /// ℓ = max(s, 0) − y·s + log(1 + e^−|s|) from e = e^−|s| and its log term; when asked, replaces s by
+    /// ∂ℓ/∂s = σ(s) − y, with σ(s) = 1/(1 + e) for s ≥ 0 and e/(1 + e) otherwise (one exponential for both).
+    /// </summary>
+    private static double Finish(ref double score, double label, double exp, double log, bool writeScoreGradient)
+    {
+        double s = score;
         if (writeScoreGradient)
         {
-            scores[0] = Sigmoid(s) - y;
+            score = (s >= 0 ? 1 / (1 + exp) : exp / (1 + exp)) - label;
         }
 
-        return Math.Max(s, 0) - (y * s) + Math.Log(1 + Math.Exp(-Math.Abs(s)));
+        return Math.Max(s, 0) - (label * s) + log;
     }
 
     /// <summary>σ(s) = 1/(1 + e^−s), evaluated without overflow for either sign.</summary>

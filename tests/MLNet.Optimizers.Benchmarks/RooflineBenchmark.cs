@@ -53,6 +53,14 @@ public static class RooflineBenchmark
 
         var gradient = new float[parameters.Length];
         double loss = objective.LossAndGradient(data, parameters, gradient);
+
+        // Warm up past tiered compilation (a pause lets the optimised code be installed), as a training run does after a few evaluations.
+        for (int i = 0; i < 10; i++)
+        {
+            objective.LossAndGradient(data, parameters, gradient);
+        }
+
+        Thread.Sleep(500);
         var times = new double[evaluations];
         for (int i = 0; i < times.Length; i++)
         {

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace MLNet.Optimizers.Objectives;
 
@@ -10,9 +11,11 @@ namespace MLNet.Optimizers.Objectives;
 /// (up to 4 outputs × 4 vectors of features per register tile), where C holds each row's weighted ∂ℓ/∂s.
 /// </summary>
 /// <remarks>
-/// <para>Vector512 where the hardware accelerates it, else Vector256, else one float at a time; multiply-adds are fused.</para>
+/// <para>Vector512 where the hardware accelerates it (and a row has at least 16 features), else Vector256 (at least 8), else
+/// one float at a time; multiply-adds are fused. A row's last partial vector is read as the vector ending at the row's end,
+/// with the lanes already counted masked to 0, so no scalar tail is left.</para>
 /// <para><b>What a result depends on.</b> Each score is one multiply-add chain per vector lane over the features (in feature
-/// order), then a fixed horizontal sum, then the scalar tail. Each gradient entry is one multiply-add chain over the tile's rows
+/// order), then a fixed horizontal sum. Each gradient entry is one multiply-add chain over the tile's rows
 /// (in row order), added once per tile to its double total. Neither depends on which slot of a register tile the row or the
 /// output falls in, so the results depend only on the tile's rows and their order: never on thread timing.</para>
 /// <para>The caller guarantees the offsets are in range (rows validated, one feature row per offset); no bounds are checked here.</para>
@@ -35,11 +38,11 @@ internal static class DenseTileKernels
         var tile = new Tile(features, rowStarts, rowCount, featureCount, outputCount);
         ref float w = ref MemoryMarshal.GetReference(weights);
         ref float s = ref MemoryMarshal.GetReference(scores);
-        if (Vector512.IsHardwareAccelerated)
+        if (Vector512.IsHardwareAccelerated && featureCount >= Vector512<float>.Count)
         {
             Scores<Lanes512, Vector512<float>>(tile, ref w, ref s);
         }
-        else if (Vector256.IsHardwareAccelerated)
+        else if (Vector256.IsHardwareAccelerated && featureCount >= Vector256<float>.Count)
         {
             Scores<Lanes256, Vector256<float>>(tile, ref w, ref s);
         }
@@ -47,6 +50,30 @@ internal static class DenseTileKernels
         {
             Scores<Lanes1, float>(tile, ref w, ref s);
         }
+    }
+
+    /// <summary>
+    /// Reads one float per cache line of the tile's rows, row by row in address order, and returns their sum (which the caller
+    /// keeps, so the reads stay). One sequential stream the hardware prefetcher follows at full bandwidth brings the rows into
+    /// the cache faster than the score kernel's four interleaved row streams would.
+    /// </summary>
+    public static float Touch(ReadOnlySpan<float> features, ReadOnlySpan<nint> rowStarts, int rowCount, int featureCount)
+    {
+        const int FloatsPerLine = 16;
+        ref float x = ref MemoryMarshal.GetReference(features);
+        float sum = 0;
+        for (int r = 0; r < rowCount; r++)
+        {
+            nint start = rowStarts[r];
+            for (int j = 0; j < featureCount; j += FloatsPerLine)
+            {
+                sum += Unsafe.Add(ref x, start + j);
+            }
+
+            sum += Unsafe.Add(ref x, start + featureCount - 1);
+        }
+
+        return sum;
     }
 
     /// <summary>
@@ -59,11 +86,11 @@ internal static class DenseTileKernels
         var tile = new Tile(features, rowStarts, rowCount, featureCount, outputCount);
         ref float c = ref MemoryMarshal.GetReference(coefficients);
         ref double g = ref MemoryMarshal.GetReference(gradient);
-        if (Vector512.IsHardwareAccelerated)
+        if (Vector512.IsHardwareAccelerated && featureCount >= Vector512<float>.Count)
         {
             AddGradient<Lanes512, Vector512<float>>(tile, ref c, ref g);
         }
-        else if (Vector256.IsHardwareAccelerated)
+        else if (Vector256.IsHardwareAccelerated && featureCount >= Vector256<float>.Count)
         {
             AddGradient<Lanes256, Vector256<float>>(tile, ref c, ref g);
         }
@@ -120,7 +147,10 @@ internal static class DenseTileKernels
         }
     }
 
-    /// <summary>Scores of rows r … r+3 for outputs k … k+G−1: 4·G accumulators, 4 feature loads and G weight loads per step.</summary>
+    /// <summary>
+    /// Scores of rows r … r+3 for outputs k … k+G−1: 4·G accumulators, 4 feature loads and G weight loads per step. The last
+    /// step re-reads the final whole vector of each row with the already counted lanes of the weights masked to 0.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ScoreTile<TLanes, TVector, TGroup>(in Tile tile, int r, int k, ref float w, ref float scores)
         where TLanes : ILanes<TVector>
@@ -129,25 +159,26 @@ internal static class DenseTileKernels
     {
         ref float x = ref tile.Features;
         nint o0 = tile.RowStart(r), o1 = tile.RowStart(r + 1), o2 = tile.RowStart(r + 2), o3 = tile.RowStart(r + 3);
-        int d = tile.FeatureCount;
+        int d = tile.FeatureCount, last = d - TLanes.Count;
         nint w0 = (nint)k * d, w1 = w0 + d, w2 = w1 + d, w3 = w2 + d;
         TVector a00 = TLanes.Zero, a10 = TLanes.Zero, a20 = TLanes.Zero, a30 = TLanes.Zero;
         TVector a01 = TLanes.Zero, a11 = TLanes.Zero, a21 = TLanes.Zero, a31 = TLanes.Zero;
         TVector a02 = TLanes.Zero, a12 = TLanes.Zero, a22 = TLanes.Zero, a32 = TLanes.Zero;
         TVector a03 = TLanes.Zero, a13 = TLanes.Zero, a23 = TLanes.Zero, a33 = TLanes.Zero;
-        int j = 0;
-        for (; j <= d - TLanes.Count; j += TLanes.Count)
+        for (int step = 0; step < d; step += TLanes.Count)
         {
+            int j = Math.Min(step, last);
+            TVector mask = TLanes.TailMask(d - step);
             TVector x0 = TLanes.Load(ref x, o0 + j), x1 = TLanes.Load(ref x, o1 + j);
             TVector x2 = TLanes.Load(ref x, o2 + j), x3 = TLanes.Load(ref x, o3 + j);
-            TVector v = TLanes.Load(ref w, w0 + j);
+            TVector v = TLanes.And(TLanes.Load(ref w, w0 + j), mask);
             a00 = TLanes.MultiplyAdd(x0, v, a00);
             a10 = TLanes.MultiplyAdd(x1, v, a10);
             a20 = TLanes.MultiplyAdd(x2, v, a20);
             a30 = TLanes.MultiplyAdd(x3, v, a30);
             if (TGroup.Count >= 2)
             {
-                v = TLanes.Load(ref w, w1 + j);
+                v = TLanes.And(TLanes.Load(ref w, w1 + j), mask);
                 a01 = TLanes.MultiplyAdd(x0, v, a01);
                 a11 = TLanes.MultiplyAdd(x1, v, a11);
                 a21 = TLanes.MultiplyAdd(x2, v, a21);
@@ -156,12 +187,12 @@ internal static class DenseTileKernels
 
             if (TGroup.Count == 4)
             {
-                v = TLanes.Load(ref w, w2 + j);
+                v = TLanes.And(TLanes.Load(ref w, w2 + j), mask);
                 a02 = TLanes.MultiplyAdd(x0, v, a02);
                 a12 = TLanes.MultiplyAdd(x1, v, a12);
                 a22 = TLanes.MultiplyAdd(x2, v, a22);
                 a32 = TLanes.MultiplyAdd(x3, v, a32);
-                v = TLanes.Load(ref w, w3 + j);
+                v = TLanes.And(TLanes.Load(ref w, w3 + j), mask);
                 a03 = TLanes.MultiplyAdd(x0, v, a03);
                 a13 = TLanes.MultiplyAdd(x1, v, a13);
                 a23 = TLanes.MultiplyAdd(x2, v, a23);
@@ -169,44 +200,17 @@ internal static class DenseTileKernels
             }
         }
 
-        tile.PutScore(ref scores, r, k, Finish<TLanes, TVector>(a00, ref x, o0, ref w, w0, j, d));
-        tile.PutScore(ref scores, r + 1, k, Finish<TLanes, TVector>(a10, ref x, o1, ref w, w0, j, d));
-        tile.PutScore(ref scores, r + 2, k, Finish<TLanes, TVector>(a20, ref x, o2, ref w, w0, j, d));
-        tile.PutScore(ref scores, r + 3, k, Finish<TLanes, TVector>(a30, ref x, o3, ref w, w0, j, d));
+        tile.PutScores(ref scores, r, k, TLanes.Sum4(a00, a10, a20, a30));
         if (TGroup.Count >= 2)
         {
-            tile.PutScore(ref scores, r, k + 1, Finish<TLanes, TVector>(a01, ref x, o0, ref w, w1, j, d));
-            tile.PutScore(ref scores, r + 1, k + 1, Finish<TLanes, TVector>(a11, ref x, o1, ref w, w1, j, d));
-            tile.PutScore(ref scores, r + 2, k + 1, Finish<TLanes, TVector>(a21, ref x, o2, ref w, w1, j, d));
-            tile.PutScore(ref scores, r + 3, k + 1, Finish<TLanes, TVector>(a31, ref x, o3, ref w, w1, j, d));
+            tile.PutScores(ref scores, r, k + 1, TLanes.Sum4(a01, a11, a21, a31));
         }
 
         if (TGroup.Count == 4)
         {
-            tile.PutScore(ref scores, r, k + 2, Finish<TLanes, TVector>(a02, ref x, o0, ref w, w2, j, d));
-            tile.PutScore(ref scores, r + 1, k + 2, Finish<TLanes, TVector>(a12, ref x, o1, ref w, w2, j, d));
-            tile.PutScore(ref scores, r + 2, k + 2, Finish<TLanes, TVector>(a22, ref x, o2, ref w, w2, j, d));
-            tile.PutScore(ref scores, r + 3, k + 2, Finish<TLanes, TVector>(a32, ref x, o3, ref w, w2, j, d));
-            tile.PutScore(ref scores, r, k + 3, Finish<TLanes, TVector>(a03, ref x, o0, ref w, w3, j, d));
-            tile.PutScore(ref scores, r + 1, k + 3, Finish<TLanes, TVector>(a13, ref x, o1, ref w, w3, j, d));
-            tile.PutScore(ref scores, r + 2, k + 3, Finish<TLanes, TVector>(a23, ref x, o2, ref w, w3, j, d));
-            tile.PutScore(ref scores, r + 3, k + 3, Finish<TLanes, TVector>(a33, ref x, o3, ref w, w3, j, d));
+            tile.PutScores(ref scores, r, k + 2, TLanes.Sum4(a02, a12, a22, a32));
+            tile.PutScores(ref scores, r, k + 3, TLanes.Sum4(a03, a13, a23, a33));
         }
-    }
-
-    /// <summary>The horizontal sum of one score's lanes, then the features past the last whole vector.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Finish<TLanes, TVector>(TVector lanes, ref float x, nint row, ref float w, nint output, int from, int count)
-        where TLanes : ILanes<TVector>
-        where TVector : struct
-    {
-        float sum = TLanes.Sum(lanes);
-        for (int j = from; j < count; j++)
-        {
-            sum += Unsafe.Add(ref x, row + j) * Unsafe.Add(ref w, output + j);
-        }
-
-        return sum;
     }
 
     /// <summary>
@@ -289,12 +293,15 @@ internal static class DenseTileKernels
             }
         }
 
-        for (; j <= d - lanes; j += lanes)
+        // The remaining features one vector at a time; the last vector ends at the row's end and masks the lanes counted before.
+        for (int step = j; step < d; step += lanes)
         {
+            int at = Math.Min(step, d - lanes);
+            TVector mask = TLanes.TailMask(d - step);
             TVector a0 = TLanes.Zero, a1 = TLanes.Zero, a2 = TLanes.Zero, a3 = TLanes.Zero;
             for (int r = 0; r < rows; r++)
             {
-                TVector x0 = TLanes.Load(ref x, tile.RowStart(r) + j);
+                TVector x0 = TLanes.Load(ref x, tile.RowStart(r) + at);
                 a0 = TLanes.MultiplyAdd(x0, TLanes.Broadcast(Unsafe.Add(ref coefficients, c0 + r)), a0);
                 if (TGroup.Count >= 2)
                 {
@@ -308,30 +315,16 @@ internal static class DenseTileKernels
                 }
             }
 
-            TLanes.AddTo(a0, ref gradient, g0 + j);
+            TLanes.AddTo(TLanes.And(a0, mask), ref gradient, g0 + at);
             if (TGroup.Count >= 2)
             {
-                TLanes.AddTo(a1, ref gradient, g1 + j);
+                TLanes.AddTo(TLanes.And(a1, mask), ref gradient, g1 + at);
             }
 
             if (TGroup.Count == 4)
             {
-                TLanes.AddTo(a2, ref gradient, g2 + j);
-                TLanes.AddTo(a3, ref gradient, g3 + j);
-            }
-        }
-
-        for (; j < d; j++)
-        {
-            for (int g = 0; g < TGroup.Count; g++)
-            {
-                float sum = 0;
-                for (int r = 0; r < rows; r++)
-                {
-                    sum += Unsafe.Add(ref x, tile.RowStart(r) + j) * Unsafe.Add(ref coefficients, c0 + (g * rows) + r);
-                }
-
-                Unsafe.Add(ref gradient, g0 + (g * d) + j) += sum;
+                TLanes.AddTo(TLanes.And(a2, mask), ref gradient, g2 + at);
+                TLanes.AddTo(TLanes.And(a3, mask), ref gradient, g3 + at);
             }
         }
     }
@@ -352,13 +345,20 @@ internal static class DenseTileKernels
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public nint RowStart(int row) => Unsafe.Add(ref _rowStarts, row);
 
-        /// <summary>Stores the score of <paramref name="row"/> and <paramref name="output"/>, unless the row is padding.</summary>
+        /// <summary>Stores the scores of rows <paramref name="row"/> … +3 for <paramref name="output"/>, except padding rows.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void PutScore(ref float scores, int row, int output, float value)
+        public void PutScores(ref float scores, int row, int output, Vector128<float> values)
         {
-            if (row < RowCount)
+            ref float target = ref Unsafe.Add(ref scores, ((nint)output * RowCount) + row);
+            if (row + RowGroup <= RowCount)
             {
-                Unsafe.Add(ref scores, ((nint)output * RowCount) + row) = value;
+                values.StoreUnsafe(ref target);
+                return;
+            }
+
+            for (int i = 0; row + i < RowCount; i++)
+            {
+                Unsafe.Add(ref target, i) = values.GetElement(i);
             }
         }
     }
@@ -398,7 +398,13 @@ internal static class DenseTileKernels
 
         static abstract TVector MultiplyAdd(TVector x, TVector y, TVector addend);
 
-        static abstract float Sum(TVector value);
+        /// <summary>The lane sums of four vectors, in order (a fixed sequence of shuffles and adds).</summary>
+        static abstract Vector128<float> Sum4(TVector a, TVector b, TVector c, TVector d);
+
+        /// <summary>All bits set in the last min(<paramref name="remaining"/>, Count) lanes, clear in the others.</summary>
+        static abstract TVector TailMask(int remaining);
+
+        static abstract TVector And(TVector x, TVector mask);
 
         /// <summary><c>destination[offset + i] += value[i]</c>, widened to double.</summary>
         static abstract void AddTo(TVector value, ref double destination, nint offset);
@@ -421,7 +427,26 @@ internal static class DenseTileKernels
             Vector512.FusedMultiplyAdd(x, y, addend);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static float Sum(Vector512<float> value) => Vector512.Sum(value);
+        public static Vector128<float> Sum4(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d)
+        {
+            if (!Avx512F.IsSupported)
+            {
+                return Vector128.Create(Vector512.Sum(a), Vector512.Sum(b), Vector512.Sum(c), Vector512.Sum(d));
+            }
+
+            // Halve twice across 128-bit blocks (two sources per step), leaving one block of 4 partial sums per source.
+            var ab = Avx512F.Shuffle4x128(a, b, 0x44) + Avx512F.Shuffle4x128(a, b, 0xEE);
+            var cd = Avx512F.Shuffle4x128(c, d, 0x44) + Avx512F.Shuffle4x128(c, d, 0xEE);
+            var abcd = Avx512F.Shuffle4x128(ab, cd, 0x88) + Avx512F.Shuffle4x128(ab, cd, 0xDD);
+            return Lanes256.SumBlocks(abcd.GetLower(), abcd.GetUpper());
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> TailMask(int remaining) =>
+            Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(Count - remaining)).AsSingle();
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> And(Vector512<float> x, Vector512<float> mask) => x & mask;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void AddTo(Vector512<float> value, ref double destination, nint offset)
@@ -450,7 +475,37 @@ internal static class DenseTileKernels
             Vector256.FusedMultiplyAdd(x, y, addend);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static float Sum(Vector256<float> value) => Vector256.Sum(value);
+        public static Vector128<float> Sum4(Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float> d)
+        {
+            if (!Avx.IsSupported)
+            {
+                return Vector128.Create(Vector256.Sum(a), Vector256.Sum(b), Vector256.Sum(c), Vector256.Sum(d));
+            }
+
+            // [a.lo + a.hi | b.lo + b.hi] and the same for c, d: one block of 4 partial sums per source.
+            var ab = Avx.Permute2x128(a, b, 0x20) + Avx.Permute2x128(a, b, 0x31);
+            var cd = Avx.Permute2x128(c, d, 0x20) + Avx.Permute2x128(c, d, 0x31);
+            return SumBlocks(ab, cd);
+        }
+
+        /// <summary>
+        /// The sums of the 128-bit blocks of [a | b] and [c | d] (4 partial sums each): two horizontal adds give
+        /// [a, c, a, c | b, d, b, d], interleaved to [a, b, c, d]. Needs AVX.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> SumBlocks(Vector256<float> ab, Vector256<float> cd)
+        {
+            var pairs = Avx.HorizontalAdd(ab, cd);
+            var sums = Avx.HorizontalAdd(pairs, pairs);
+            return Sse.UnpackLow(sums.GetLower(), sums.GetUpper());
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> TailMask(int remaining) =>
+            Vector256.GreaterThanOrEqual(Vector256<int>.Indices, Vector256.Create(Count - remaining)).AsSingle();
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> And(Vector256<float> x, Vector256<float> mask) => x & mask;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void AddTo(Vector256<float> value, ref double destination, nint offset)
@@ -479,7 +534,14 @@ internal static class DenseTileKernels
         public static float MultiplyAdd(float x, float y, float addend) => (x * y) + addend;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static float Sum(float value) => value;
+        public static Vector128<float> Sum4(float a, float b, float c, float d) => Vector128.Create(a, b, c, d);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float TailMask(int remaining) => BitConverter.Int32BitsToSingle(remaining >= 1 ? -1 : 0);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float And(float x, float mask) =>
+            BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(x) & BitConverter.SingleToInt32Bits(mask));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void AddTo(float value, ref double destination, nint offset) => Unsafe.Add(ref destination, offset) += value;

@@ -213,7 +213,6 @@ public abstract class LinearObjective
                     }
                 }
             }
-
             totalWeight = sums.Weight;
             if (withGradient)
             {
@@ -222,7 +221,6 @@ public abstract class LinearObjective
                     gradient[j] = sums.Weight > 0 ? (float)(sums.Gradient[j] / sums.Weight) : 0f;
                 }
             }
-
             return sums.Weight > 0 ? sums.Loss / sums.Weight : 0;
         }
         finally
@@ -405,7 +403,7 @@ public abstract class LinearObjective
         int outputs = OutputCount, features = data.FeatureCount, weightCount = outputs * features, count = rows.Length;
         var rowStarts = block.RowStarts;
         var labels = block.Labels.AsSpan(0, count);
-        var weights = block.Weights.AsSpan(0, count);
+        var weights = block.RowWeights.AsSpan(0, count);
         for (int r = 0; r < count; r++)
         {
             int row = rows[r];
@@ -421,31 +419,36 @@ public abstract class LinearObjective
 
         var floatScores = block.FloatScores.AsSpan(0, outputs * count);
         var scores = block.Scores.AsSpan(0, outputs * count);
+        block.Touched += DenseTileKernels.Touch(dense, rowStarts, count, features);
         DenseTileKernels.Scores(dense, rowStarts, count, features, parameters[..weightCount], outputs, floatScores);
+        TensorPrimitives.ConvertChecked<float, double>(floatScores, scores);
         for (int k = 0; k < outputs; k++)
         {
-            double bias = parameters[weightCount + k];
-            for (int r = 0; r < count; r++)
-            {
-                scores[(k * count) + r] = floatScores[(k * count) + r] + bias;
-            }
+            var outputScores = scores.Slice(k * count, count);
+            TensorPrimitives.Add(outputScores, (double)parameters[weightCount + k], outputScores);
         }
 
         var losses = block.Losses.AsSpan(0, count);
         TileLosses(scores, labels, losses, block.Scratch, withGradient);
-        double loss = 0, weight = 0;
-        for (int r = 0; r < count; r++)
+
+        // A row of weight 0 contributes nothing, not even a NaN from an overflowing loss: such tiles zero those rows first.
+        if (weights.Contains(0.0))
         {
-            // A row of weight 0 contributes nothing, not even a NaN from an overflowing loss.
-            if (weights[r] != 0)
+            for (int r = 0; r < count; r++)
             {
-                loss += weights[r] * losses[r];
-                weight += weights[r];
+                if (weights[r] == 0)
+                {
+                    losses[r] = 0;
+                    for (int k = 0; k < outputs; k++)
+                    {
+                        scores[(k * count) + r] = 0;
+                    }
+                }
             }
         }
 
-        block.Loss += loss;
-        block.Weight += weight;
+        block.Loss += TensorPrimitives.Dot(weights, losses);
+        block.Weight += TensorPrimitives.Sum(weights);
         if (!withGradient)
         {
             return;
@@ -454,17 +457,12 @@ public abstract class LinearObjective
         var coefficients = block.Coefficients.AsSpan(0, outputs * count);
         for (int k = 0; k < outputs; k++)
         {
-            double biasGradient = 0;
-            for (int r = 0; r < count; r++)
-            {
-                double c = weights[r] != 0 ? weights[r] * scores[(k * count) + r] : 0;
-                coefficients[(k * count) + r] = (float)c;
-                biasGradient += c;
-            }
-
-            block.Gradient[weightCount + k] += biasGradient;
+            var outputGradient = scores.Slice(k * count, count);
+            TensorPrimitives.Multiply(outputGradient, weights, outputGradient);
+            block.Gradient[weightCount + k] += TensorPrimitives.Sum(outputGradient);
         }
 
+        TensorPrimitives.ConvertChecked<double, float>(scores, coefficients);
         DenseTileKernels.AddGradient(dense, rowStarts, count, features, coefficients, outputs, block.Gradient.AsSpan(0, weightCount));
     }
 
@@ -547,7 +545,7 @@ public abstract class LinearObjective
         public readonly double[] Gradient = new double[parameterCount];
         public readonly nint[] RowStarts = new nint[MaxTileRows];
         public readonly float[] Labels = new float[MaxTileRows];
-        public readonly float[] Weights = new float[MaxTileRows];
+        public readonly double[] RowWeights = new double[MaxTileRows];
         public readonly float[] FloatScores = new float[outputCount * MaxTileRows];
         public readonly double[] Scores = new double[outputCount * MaxTileRows];
         public readonly float[] Coefficients = new float[outputCount * MaxTileRows];
@@ -555,6 +553,9 @@ public abstract class LinearObjective
         public readonly double[] Scratch = new double[Math.Max(outputCount, 2 * MaxTileRows)];
         public double Loss;
         public double Weight;
+
+        /// <summary>The sum <see cref="DenseTileKernels.Touch"/> returns, kept so its reads are not optimised away.</summary>
+        public float Touched;
     }
 
     /// <summary>
@@ -566,6 +567,10 @@ public abstract class LinearObjective
     {
         private readonly LinearObjective _owner;
         private readonly Action<int> _blockBody;
+
+        // One worker per core: the calling thread joins Parallel.For's workers, so an unbounded loop would run one more
+        // thread than there are cores and preempt tiles mid-way (their rows then leave the cache).
+        private readonly ParallelOptions _oneWorkerPerCore = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
         private int[] _rowCopy = [];
         private int[] _rows = [];
         private TrainingData? _data;
@@ -653,7 +658,7 @@ public abstract class LinearObjective
         public void RunWave(int waveStart, int count)
         {
             _waveStart = waveStart;
-            Parallel.For(0, count, _blockBody);
+            Parallel.For(0, count, _oneWorkerPerCore, _blockBody);
         }
 
         /// <summary>Drops the references to the data so a cached workspace does not keep it alive.</summary>

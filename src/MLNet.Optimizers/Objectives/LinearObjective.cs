@@ -44,10 +44,19 @@ public abstract class LinearObjective
     /// <summary>Doubles the partial gradients of one wave may hold (8 MB): small models run all their blocks in one wave.</summary>
     private const int WaveDoubles = 1 << 20;
 
-    /// <summary>The largest tile of dense rows, and the bytes of features a tile aims at (it is re-read from the core's cache).</summary>
-    private const int MaxTileRows = 128;
-
+    /// <summary>
+    /// A tile of dense rows holds about this many bytes of features (it is re-read from the core's cache by the gradient kernel)
+    /// and at most <see cref="MaxTileScores"/> scores, and at most <see cref="MaxTileRows"/> rows.
+    /// </summary>
     private const int TileFeatureBytes = 256 * 1024;
+
+    private const int MaxTileScores = 16 * 1024;
+
+    private const int MaxTileRows = 512;
+
+    /// <summary>Each worker thread's tile buffers (their contents never outlive one tile, so results do not depend on which).</summary>
+    [ThreadStatic]
+    private static TileBuffers? t_tileBuffers;
 
     private Workspace? _idleWorkspace;
 
@@ -366,10 +375,10 @@ public abstract class LinearObjective
         }
     }
 
-    /// <summary>Rows per tile of dense data: about <see cref="TileFeatureBytes"/> of features, a multiple of the kernel's row group.</summary>
-    private static int TileRowsFor(int featureCount) =>
-        Math.Clamp(TileFeatureBytes / sizeof(float) / featureCount / DenseTileKernels.RowGroup * DenseTileKernels.RowGroup,
-            DenseTileKernels.RowGroup, MaxTileRows);
+    /// <summary>Rows per tile of dense data (see <see cref="TileFeatureBytes"/>), a multiple of the kernel's row group.</summary>
+    private static int TileRowsFor(int featureCount, int outputCount) =>
+        Math.Clamp(Math.Min(TileFeatureBytes / sizeof(float) / featureCount, MaxTileScores / outputCount)
+            / DenseTileKernels.RowGroup * DenseTileKernels.RowGroup, DenseTileKernels.RowGroup, MaxTileRows);
 
     /// <summary>Loss, weight and (optionally) gradient partials of one block of rows, written into <paramref name="block"/>.</summary>
     private void ProcessBlock(TrainingData data, ReadOnlySpan<int> rows, Workspace workspace, BlockPartial block, bool withGradient)
@@ -383,11 +392,17 @@ public abstract class LinearObjective
         block.Weight = 0;
         if (data.DenseFeatures is { } dense)
         {
-            int tileRows = TileRowsFor(data.FeatureCount);
+            int tileRows = TileRowsFor(data.FeatureCount, OutputCount);
+            var buffers = t_tileBuffers;
+            if (buffers is null || buffers.Rows < tileRows || buffers.Outputs < OutputCount)
+            {
+                buffers = t_tileBuffers = new TileBuffers(Math.Max(tileRows, buffers?.Rows ?? 0), Math.Max(OutputCount, buffers?.Outputs ?? 0));
+            }
+
             for (int start = 0; start < rows.Length; start += tileRows)
             {
                 ProcessDenseTile(data, dense, rows.Slice(start, Math.Min(tileRows, rows.Length - start)), workspace.FloatParameters, block,
-                    withGradient);
+                    buffers, withGradient);
             }
         }
         else
@@ -398,12 +413,12 @@ public abstract class LinearObjective
 
     /// <summary>One tile of dense rows: scores by the tile kernel, losses and ∂ℓ/∂s in double, then the gradient kernel.</summary>
     private void ProcessDenseTile(TrainingData data, float[] dense, ReadOnlySpan<int> rows, ReadOnlySpan<float> parameters,
-        BlockPartial block, bool withGradient)
+        BlockPartial block, TileBuffers buffers, bool withGradient)
     {
         int outputs = OutputCount, features = data.FeatureCount, weightCount = outputs * features, count = rows.Length;
-        var rowStarts = block.RowStarts;
-        var labels = block.Labels.AsSpan(0, count);
-        var weights = block.RowWeights.AsSpan(0, count);
+        var rowStarts = buffers.RowStarts;
+        var labels = buffers.Labels.AsSpan(0, count);
+        var weights = buffers.RowWeights.AsSpan(0, count);
         for (int r = 0; r < count; r++)
         {
             int row = rows[r];
@@ -417,8 +432,8 @@ public abstract class LinearObjective
             rowStarts[r] = rowStarts[count - 1];
         }
 
-        var floatScores = block.FloatScores.AsSpan(0, outputs * count);
-        var scores = block.Scores.AsSpan(0, outputs * count);
+        var floatScores = buffers.FloatScores.AsSpan(0, outputs * count);
+        var scores = buffers.Scores.AsSpan(0, outputs * count);
         block.Touched += DenseTileKernels.Touch(dense, rowStarts, count, features);
         DenseTileKernels.Scores(dense, rowStarts, count, features, parameters[..weightCount], outputs, floatScores);
         TensorPrimitives.ConvertChecked<float, double>(floatScores, scores);
@@ -428,8 +443,8 @@ public abstract class LinearObjective
             TensorPrimitives.Add(outputScores, (double)parameters[weightCount + k], outputScores);
         }
 
-        var losses = block.Losses.AsSpan(0, count);
-        TileLosses(scores, labels, losses, block.Scratch, withGradient);
+        var losses = buffers.Losses.AsSpan(0, count);
+        TileLosses(scores, labels, losses, buffers.Scratch, withGradient);
 
         // A row of weight 0 contributes nothing, not even a NaN from an overflowing loss: such tiles zero those rows first.
         if (weights.Contains(0.0))
@@ -454,7 +469,7 @@ public abstract class LinearObjective
             return;
         }
 
-        var coefficients = block.Coefficients.AsSpan(0, outputs * count);
+        var coefficients = buffers.Coefficients.AsSpan(0, outputs * count);
         for (int k = 0; k < outputs; k++)
         {
             var outputGradient = scores.Slice(k * count, count);
@@ -471,7 +486,7 @@ public abstract class LinearObjective
         bool withGradient)
     {
         int outputs = OutputCount, features = data.FeatureCount, weightCount = outputs * features;
-        Span<double> scores = block.Scratch.AsSpan(0, outputs);
+        Span<double> scores = block.RowScores;
         Span<double> partial = block.Gradient;
         var labels = data.Labels;
         var biases = parameters[weightCount..];
@@ -539,23 +554,34 @@ public abstract class LinearObjective
         }
     }
 
-    /// <summary>One block's partial results and the scratch of its tiles.</summary>
+    /// <summary>One block's partial results, and the scores of one sparse row.</summary>
     private sealed class BlockPartial(int parameterCount, int outputCount)
     {
         public readonly double[] Gradient = new double[parameterCount];
-        public readonly nint[] RowStarts = new nint[MaxTileRows];
-        public readonly float[] Labels = new float[MaxTileRows];
-        public readonly double[] RowWeights = new double[MaxTileRows];
-        public readonly float[] FloatScores = new float[outputCount * MaxTileRows];
-        public readonly double[] Scores = new double[outputCount * MaxTileRows];
-        public readonly float[] Coefficients = new float[outputCount * MaxTileRows];
-        public readonly double[] Losses = new double[MaxTileRows];
-        public readonly double[] Scratch = new double[Math.Max(outputCount, 2 * MaxTileRows)];
+        public readonly double[] RowScores = new double[outputCount];
         public double Loss;
         public double Weight;
 
         /// <summary>The sum <see cref="DenseTileKernels.Touch"/> returns, kept so its reads are not optimised away.</summary>
         public float Touched;
+    }
+
+    /// <summary>The per-tile work space of dense evaluation: gathered rows, scores (output-major), coefficients.</summary>
+    private sealed class TileBuffers(int rows, int outputs)
+    {
+        public int Rows { get; } = rows;
+
+        public int Outputs { get; } = outputs;
+
+        /// <summary>Row offsets, padded to a multiple of the kernel's row group.</summary>
+        public readonly nint[] RowStarts = new nint[rows + DenseTileKernels.RowGroup];
+        public readonly float[] Labels = new float[rows];
+        public readonly double[] RowWeights = new double[rows];
+        public readonly float[] FloatScores = new float[outputs * rows];
+        public readonly double[] Scores = new double[outputs * rows];
+        public readonly float[] Coefficients = new float[outputs * rows];
+        public readonly double[] Losses = new double[rows];
+        public readonly double[] Scratch = new double[Math.Max(outputs, 2 * rows)];
     }
 
     /// <summary>
@@ -596,7 +622,7 @@ public abstract class LinearObjective
 
         public void Prepare(TrainingData data, LinearModelLayout layout, int blockCount, ReadOnlySpan<float> parameters)
         {
-            if (GradientTotal.Length != layout.ParameterCount || Blocks.Count == 0 || Blocks[0].Scores.Length != layout.OutputCount * MaxTileRows)
+            if (GradientTotal.Length != layout.ParameterCount || Blocks.Count == 0 || Blocks[0].RowScores.Length != layout.OutputCount)
             {
                 GradientTotal = new double[layout.ParameterCount];
                 Parameters = [];

@@ -104,21 +104,29 @@ internal static class DenseTileKernels
         where TLanes : ILanes<TVector>
         where TVector : struct
     {
-        for (int r = 0; r < tile.RowCount; r += RowGroup)
+        // Output groups outside, rows inside: a group's weights stay in the first-level cache while the tile's rows stream by.
+        int k = 0;
+        for (; k + 4 <= tile.OutputCount; k += 4)
         {
-            int k = 0;
-            for (; k + 4 <= tile.OutputCount; k += 4)
+            for (int r = 0; r < tile.RowCount; r += RowGroup)
             {
                 ScoreTile<TLanes, TVector, Four>(tile, r, k, ref w, ref scores);
             }
+        }
 
-            if (k + 2 <= tile.OutputCount)
+        if (k + 2 <= tile.OutputCount)
+        {
+            for (int r = 0; r < tile.RowCount; r += RowGroup)
             {
                 ScoreTile<TLanes, TVector, Two>(tile, r, k, ref w, ref scores);
-                k += 2;
             }
 
-            if (k < tile.OutputCount)
+            k += 2;
+        }
+
+        if (k < tile.OutputCount)
+        {
+            for (int r = 0; r < tile.RowCount; r += RowGroup)
             {
                 ScoreTile<TLanes, TVector, One>(tile, r, k, ref w, ref scores);
             }
@@ -129,21 +137,36 @@ internal static class DenseTileKernels
         where TLanes : ILanes<TVector>
         where TVector : struct
     {
+        // Column chunks outside, output groups inside: a chunk of the tile's rows stays in the first-level cache for every group.
+        int chunk = ColumnVectors * TLanes.Count, whole = tile.FeatureCount / chunk * chunk;
+        for (int j = 0; j < whole; j += chunk)
+        {
+            GradientGroups<TLanes, TVector>(tile, j, j + chunk, ref coefficients, ref gradient);
+        }
+
+        GradientGroups<TLanes, TVector>(tile, whole, tile.FeatureCount, ref coefficients, ref gradient);
+    }
+
+    private static void GradientGroups<TLanes, TVector>(in Tile tile, int columnStart, int columnEnd, ref float coefficients,
+        ref double gradient)
+        where TLanes : ILanes<TVector>
+        where TVector : struct
+    {
         int k = 0;
         for (; k + 4 <= tile.OutputCount; k += 4)
         {
-            GradientTile<TLanes, TVector, Four>(tile, k, ref coefficients, ref gradient);
+            GradientTile<TLanes, TVector, Four>(tile, k, columnStart, columnEnd, ref coefficients, ref gradient);
         }
 
         if (k + 2 <= tile.OutputCount)
         {
-            GradientTile<TLanes, TVector, Two>(tile, k, ref coefficients, ref gradient);
+            GradientTile<TLanes, TVector, Two>(tile, k, columnStart, columnEnd, ref coefficients, ref gradient);
             k += 2;
         }
 
         if (k < tile.OutputCount)
         {
-            GradientTile<TLanes, TVector, One>(tile, k, ref coefficients, ref gradient);
+            GradientTile<TLanes, TVector, One>(tile, k, columnStart, columnEnd, ref coefficients, ref gradient);
         }
     }
 
@@ -214,11 +237,13 @@ internal static class DenseTileKernels
     }
 
     /// <summary>
-    /// Gradient of outputs k … k+G−1 over 4 vectors of features at a time (G·4 accumulators, 4 feature loads and G coefficient
+    /// Gradient of outputs k … k+G−1 for the features in [columnStart, columnEnd) (which ends at a whole chunk or at the row's
+    /// end) over 4 vectors of features at a time (G·4 accumulators, 4 feature loads and G coefficient
     /// broadcasts per row), then one vector at a time, then the remaining features one by one.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void GradientTile<TLanes, TVector, TGroup>(in Tile tile, int k, ref float coefficients, ref double gradient)
+    private static void GradientTile<TLanes, TVector, TGroup>(in Tile tile, int k, int columnStart, int columnEnd, ref float coefficients,
+        ref double gradient)
         where TLanes : ILanes<TVector>
         where TVector : struct
         where TGroup : IOutputGroup
@@ -227,8 +252,8 @@ internal static class DenseTileKernels
         int d = tile.FeatureCount, rows = tile.RowCount, lanes = TLanes.Count;
         nint c0 = (nint)k * rows, c1 = c0 + rows, c2 = c1 + rows, c3 = c2 + rows;
         nint g0 = (nint)k * d, g1 = g0 + d, g2 = g1 + d, g3 = g2 + d;
-        int j = 0;
-        for (; j <= d - (ColumnVectors * lanes); j += ColumnVectors * lanes)
+        int j = columnStart;
+        for (; j <= columnEnd - (ColumnVectors * lanes); j += ColumnVectors * lanes)
         {
             TVector a00 = TLanes.Zero, a01 = TLanes.Zero, a02 = TLanes.Zero, a03 = TLanes.Zero;
             TVector a10 = TLanes.Zero, a11 = TLanes.Zero, a12 = TLanes.Zero, a13 = TLanes.Zero;
@@ -294,7 +319,7 @@ internal static class DenseTileKernels
         }
 
         // The remaining features one vector at a time; the last vector ends at the row's end and masks the lanes counted before.
-        for (int step = j; step < d; step += lanes)
+        for (int step = j; step < columnEnd; step += lanes)
         {
             int at = Math.Min(step, d - lanes);
             TVector mask = TLanes.TailMask(d - step);

@@ -18,10 +18,10 @@ namespace MLNet.Optimizers.Objectives;
 /// the mean loss stays within 1e-6 (relative) of the all-double evaluation, and each gradient entry within 1e-6 of the
 /// gradient's largest entry (tested against a plain double evaluation). This is the precision a float model and float
 /// features carry anyway.</para>
-/// <para><b>Sparse data</b> (CSR) touch only the stored non-zeros; everything there runs in double (parameters widened once
-/// per call), and only the final mean gradient is rounded to float.</para>
+/// <para><b>Sparse data</b> (CSR) touch only the stored non-zeros; everything there runs in double (each weight widened as it
+/// is read), and only the final mean gradient is rounded to float.</para>
 /// <para><b>Determinism.</b> Rows are cut into fixed blocks of 1,024 (a constant, independent of the thread count), blocks into
-/// tiles whose size depends only on the feature count. Each block writes its own preallocated partial gradient; blocks may run
+/// tiles whose size depends only on the feature and output counts. Each block writes its own preallocated partial gradient; blocks may run
 /// in parallel, and their partials are then added in block order. No kernel result depends on where a row or output falls in
 /// a register tile. The result therefore never depends on thread timing: the same inputs give bit-identical outputs on one
 /// machine. (Machines whose vector widths differ round differently.)</para>
@@ -196,7 +196,7 @@ public abstract class LinearObjective
         var workspace = Interlocked.Exchange(ref _idleWorkspace, null) ?? new Workspace(this);
         try
         {
-            workspace.Prepare(data, layout, parallel ? waveBlocks : 1, parameters);
+            workspace.Prepare(layout, parallel ? waveBlocks : 1, parameters);
             var sums = new Sums(withGradient ? workspace.GradientTotal : default);
             if (!parallel)
             {
@@ -263,7 +263,6 @@ public abstract class LinearObjective
         int outputs = OutputCount, features = data.FeatureCount, weightCount = outputs * features;
         Span<double> scores = stackalloc double[outputs];
         var labels = data.Labels;
-        var biases = parameters[weightCount..];
         if (!touchedCollected)
         {
             gradient.Clear();
@@ -278,21 +277,7 @@ public abstract class LinearObjective
                 continue;
             }
 
-            int start = data.RowOffsets![row], length = data.RowOffsets[row + 1] - start;
-            var indices = data.Indices.AsSpan(start, length);
-            var values = data.Values.AsSpan(start, length);
-            for (int k = 0; k < outputs; k++)
-            {
-                var wk = parameters.Slice(k * features, features);
-                double s = 0;
-                for (int p = 0; p < indices.Length; p++)
-                {
-                    s += values[p] * (double)wk[indices[p]];
-                }
-
-                scores[k] = s + biases[k];
-            }
-
+            SparseRowScores(data, row, parameters, scores, out var indices, out var values);
             loss += w * RowLoss(scores, labels[row], writeScoreGradient: true);
             weight += w;
             for (int k = 0; k < outputs; k++)
@@ -401,7 +386,7 @@ public abstract class LinearObjective
 
             for (int start = 0; start < rows.Length; start += tileRows)
             {
-                ProcessDenseTile(data, dense, rows.Slice(start, Math.Min(tileRows, rows.Length - start)), workspace.FloatParameters, block,
+                ProcessDenseTile(data, dense, rows.Slice(start, Math.Min(tileRows, rows.Length - start)), workspace.Parameters, block,
                     buffers, withGradient);
             }
         }
@@ -482,14 +467,13 @@ public abstract class LinearObjective
     }
 
     /// <summary>Sparse rows one by one, in double, touching only the stored non-zeros.</summary>
-    private void ProcessSparseRows(TrainingData data, ReadOnlySpan<int> rows, ReadOnlySpan<double> parameters, BlockPartial block,
+    private void ProcessSparseRows(TrainingData data, ReadOnlySpan<int> rows, ReadOnlySpan<float> parameters, BlockPartial block,
         bool withGradient)
     {
         int outputs = OutputCount, features = data.FeatureCount, weightCount = outputs * features;
         Span<double> scores = block.RowScores;
         Span<double> partial = block.Gradient;
         var labels = data.Labels;
-        var biases = parameters[weightCount..];
         double loss = 0, weight = 0;
         foreach (int row in rows)
         {
@@ -499,21 +483,7 @@ public abstract class LinearObjective
                 continue;
             }
 
-            int start = data.RowOffsets![row], length = data.RowOffsets[row + 1] - start;
-            var indices = data.Indices.AsSpan(start, length);
-            var values = data.Values.AsSpan(start, length);
-            for (int k = 0; k < outputs; k++)
-            {
-                var wk = parameters.Slice(k * features, features);
-                double s = 0;
-                for (int p = 0; p < indices.Length; p++)
-                {
-                    s += values[p] * wk[indices[p]];
-                }
-
-                scores[k] = s + biases[k];
-            }
-
+            SparseRowScores(data, row, parameters, scores, out var indices, out var values);
             loss += w * RowLoss(scores, labels[row], withGradient);
             weight += w;
             if (withGradient)
@@ -534,6 +504,30 @@ public abstract class LinearObjective
 
         block.Loss = loss;
         block.Weight = weight;
+    }
+
+    /// <summary>
+    /// The K scores of one sparse row, in double (each stored value times its weight, widened exactly, summed in order, then
+    /// the bias), and the row's feature indices and values.
+    /// </summary>
+    private void SparseRowScores(TrainingData data, int row, ReadOnlySpan<float> parameters, Span<double> scores,
+        out ReadOnlySpan<int> indices, out ReadOnlySpan<float> values)
+    {
+        int features = data.FeatureCount, weightCount = OutputCount * features;
+        int start = data.RowOffsets![row], length = data.RowOffsets[row + 1] - start;
+        indices = data.Indices.AsSpan(start, length);
+        values = data.Values.AsSpan(start, length);
+        for (int k = 0; k < scores.Length; k++)
+        {
+            var wk = parameters.Slice(k * features, features);
+            double s = 0;
+            for (int p = 0; p < indices.Length; p++)
+            {
+                s += values[p] * (double)wk[indices[p]];
+            }
+
+            scores[k] = s + parameters[weightCount + k];
+        }
     }
 
     /// <summary>The running totals, added block by block in block order (the fixed reduction order).</summary>
@@ -585,8 +579,7 @@ public abstract class LinearObjective
     }
 
     /// <summary>
-    /// The reusable buffers of one evaluation: the parameters (as float for dense data, widened to double once per call for
-    /// sparse data), one partial per block of a wave, and the double totals. Parallel blocks cannot capture spans, so a parallel
+    /// The reusable buffers of one evaluation: a copy of the parameters, one partial per block of a wave, and the double totals. Parallel blocks cannot capture spans, so a parallel
     /// call over other rows than all of them also copies its row indices here (one int per row: cheap next to the work per row).
     /// </summary>
     private sealed class Workspace
@@ -614,19 +607,15 @@ public abstract class LinearObjective
 
         public double[] GradientTotal { get; private set; } = [];
 
-        /// <summary>The parameters widened to double (sparse data only).</summary>
-        public double[] Parameters { get; private set; } = [];
+        /// <summary>A copy of the parameters (parallel blocks cannot capture the caller's span).</summary>
+        public float[] Parameters { get; private set; } = [];
 
-        /// <summary>A copy of the parameters (dense data only).</summary>
-        public float[] FloatParameters { get; private set; } = [];
-
-        public void Prepare(TrainingData data, LinearModelLayout layout, int blockCount, ReadOnlySpan<float> parameters)
+        public void Prepare(LinearModelLayout layout, int blockCount, ReadOnlySpan<float> parameters)
         {
             if (GradientTotal.Length != layout.ParameterCount || Blocks.Count == 0 || Blocks[0].RowScores.Length != layout.OutputCount)
             {
                 GradientTotal = new double[layout.ParameterCount];
-                Parameters = [];
-                FloatParameters = [];
+                Parameters = new float[layout.ParameterCount];
                 Blocks.Clear();
             }
             else
@@ -639,24 +628,7 @@ public abstract class LinearObjective
                 Blocks.Add(new BlockPartial(layout.ParameterCount, layout.OutputCount));
             }
 
-            if (data.IsSparse)
-            {
-                if (Parameters.Length == 0)
-                {
-                    Parameters = new double[layout.ParameterCount];
-                }
-
-                TensorPrimitives.ConvertChecked<float, double>(parameters, Parameters);
-            }
-            else
-            {
-                if (FloatParameters.Length == 0)
-                {
-                    FloatParameters = new float[layout.ParameterCount];
-                }
-
-                parameters.CopyTo(FloatParameters);
-            }
+            parameters.CopyTo(Parameters);
         }
 
         public void BeginParallel(TrainingData data, ReadOnlySpan<int> rows, bool withGradient)

@@ -24,54 +24,42 @@ public sealed class LogisticObjective : LinearObjective
     /// <inheritdoc />
     protected override double RowLoss(Span<double> scores, float label, bool writeScoreGradient)
     {
+        // One exponential serves both: σ(s) = 1/(1 + e) for s ≥ 0 and e/(1 + e) otherwise, with e = e^−|s|.
         double s = scores[0];
         double e = Math.Exp(-Math.Abs(s));
-        return Finish(ref scores[0], label, e, Math.Log(1 + e), writeScoreGradient);
+        if (writeScoreGradient)
+        {
+            scores[0] = (s >= 0 ? 1 / (1 + e) : e / (1 + e)) - label;
+        }
+
+        return Math.Max(s, 0) - (label * s) + Math.Log(1 + e);
     }
 
     /// <inheritdoc />
-    /// <remarks>The same formula as <see cref="RowLoss"/>, with e^−|s| and log(1 + e^−|s|) vectorised over the tile.</remarks>
+    /// <remarks>
+    /// The formula of <see cref="RowLoss"/> vectorised over the tile, without branches: ℓ = max(s, 0) + log(1 + e^−|s|) − y·s,
+    /// and ∂ℓ/∂s = σ(s) − y with <c>TensorPrimitives.Sigmoid</c>, which saturates to 0 or 1 where e^−s would overflow.
+    /// </remarks>
     internal override void TileLosses(Span<double> scores, ReadOnlySpan<float> labels, Span<double> losses, Span<double> scratch,
         bool writeScoreGradient)
     {
         int count = labels.Length;
-        var exp = scratch[..count];
-        var log = scratch.Slice(count, count);
-        TensorPrimitives.Abs(scores, exp);
-        TensorPrimitives.Negate(exp, exp);
-        TensorPrimitives.Exp(exp, exp);
-        TensorPrimitives.Add(exp, 1.0, log);
-        TensorPrimitives.Log(log, log);
-        for (int r = 0; r < count; r++)
-        {
-            losses[r] = Finish(ref scores[r], labels[r], exp[r], log[r], writeScoreGradient);
-        }
-    }
-
-    /// <summary>
-    /// ℓ = max(s, 0) − y·s + log(1 + e^−|s|) from e = e^−|s| and its log term; when asked, replaces s by
-    /// ∂ℓ/∂s = σ(s) − y, with σ(s) = 1/(1 + e) for s ≥ 0 and e/(1 + e) otherwise (one exponential for both).
-    /// </summary>
-    private static double Finish(ref double score, double label, double exp, double log, bool writeScoreGradient)
-    {
-        double s = score;
+        var term = scratch[..count];
+        var y = scratch.Slice(count, count);
+        TensorPrimitives.Abs(scores, term);
+        TensorPrimitives.Negate(term, term);
+        TensorPrimitives.Exp(term, term);
+        TensorPrimitives.Add(term, 1.0, term);
+        TensorPrimitives.Log(term, term);
+        TensorPrimitives.Max(scores, 0.0, losses);
+        TensorPrimitives.Add(losses, term, losses);
+        TensorPrimitives.ConvertChecked<float, double>(labels, y);
+        TensorPrimitives.Multiply(y, scores, term);
+        TensorPrimitives.Subtract(losses, term, losses);
         if (writeScoreGradient)
         {
-            score = (s >= 0 ? 1 / (1 + exp) : exp / (1 + exp)) - label;
+            TensorPrimitives.Sigmoid(scores, scores);
+            TensorPrimitives.Subtract(scores, y, scores);
         }
-
-        return Math.Max(s, 0) - (label * s) + log;
-    }
-
-    /// <summary>σ(s) = 1/(1 + e^−s), evaluated without overflow for either sign.</summary>
-    internal static double Sigmoid(double s)
-    {
-        if (s >= 0)
-        {
-            return 1 / (1 + Math.Exp(-s));
-        }
-
-        double e = Math.Exp(s);
-        return e / (1 + e);
     }
 }

@@ -44,6 +44,12 @@ public sealed class OptimizerComparisonOptions
     /// </summary>
     public TimeSpan TimeBudget { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// The clock the <see cref="TimeBudget"/> is measured on; null means <see cref="System.TimeProvider.System"/>. Tests pass a
+    /// fake clock so that what the budget cuts does not depend on the machine's speed.
+    /// </summary>
+    public TimeProvider? TimeProvider { get; set; }
+
     /// <summary>The metric that ranks candidates; null means AUC (binary), macro accuracy (multiclass) or R² (regression).</summary>
     public ComparisonMetric? PrimaryMetric { get; set; }
 

@@ -9,18 +9,21 @@ public class ComparisonScheduleTests
     {
         // 70 candidates, eta 3, 50 epochs: floor(log3 70) = 3 (27 <= 70 < 81), floor(log3 50) = 3, so 4 rungs;
         // epochs round(50/27) = 2, round(50/9) = 6, round(50/3) = 17, 50.
-        Assert.Equal([2, 6, 17, 50], SuccessiveHalving.RungEpochs(70, 50, 3));
+        Assert.Equal([2, 6, 17, 50], new SuccessiveHalvingSchedule(70, 50, 3).RungEpochs);
         // 14 candidates, eta 3, 9 epochs: floor(log3 14) = 2, floor(log3 9) = 2, so 3 rungs: 1, 3, 9.
-        Assert.Equal([1, 3, 9], SuccessiveHalving.RungEpochs(14, 9, 3));
+        Assert.Equal([1, 3, 9], new SuccessiveHalvingSchedule(14, 9, 3).RungEpochs);
         // One candidate: a single rung at the maximum.
-        Assert.Equal([50], SuccessiveHalving.RungEpochs(1, 50, 3));
+        Assert.Equal([50], new SuccessiveHalvingSchedule(1, 50, 3).RungEpochs);
     }
 
     [Fact]
     public void Survivors_KeepAThirdButAtLeastOne()
     {
-        Assert.Equal(23, SuccessiveHalving.Survivors(70, 3));
-        Assert.Equal(1, SuccessiveHalving.Survivors(2, 3));
+        var schedule = new SuccessiveHalvingSchedule(70, 81, 3);
+        Assert.Equal(23, schedule.Survivors(70));
+        Assert.Equal(1, schedule.Survivors(2));
+        Assert.Equal([70, 23, 7, 2], schedule.CandidatesPerRung());
+        Assert.Equal(70 * 3 + 23 * 9 + 7 * 27 + 2 * 81, schedule.PlannedEpochs());
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Microsoft.Extensions.Time.Testing;
 using System.Xml.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -190,27 +190,50 @@ public class OptimizerComparisonRunTests
     }
 
     [Fact]
-    public void WholeRun_RespectsItsBudgetWithin20Percent()
+    public void Budget_StopsStartingRunsAtNinetyPercent_OnTheInjectedClock()
     {
+        // Every epoch takes 70 ms on the fake clock, so a run (3 epochs) takes 210 ms: 17 runs end at 3.57 s, the 18th starts
+        // before 3.6 s (90% of 4 s) and ends at 3.78 s, and no 19th starts. 18 runs = 6 candidates on 3 folds.
+        var clock = new FakeTimeProvider();
         var mlContext = new MLContext(seed: 1);
-        // Far more work than 4 s allow (70 candidates on digits, rungs of 30/90/270/810 epochs of batch 8), so the budget ends it.
-        var options = new OptimizerComparisonOptions
-        {
-            Data = ComparisonData.Load(mlContext, "digits.csv", DataKind.Single),
-            Task = ComparisonTask.MulticlassClassification,
-            PipelinePrefix = mlContext.Transforms.NormalizeMeanVariance("Features"),
-            BatchSize = 8,
-            MaximumNumberOfEpochs = 810,
-            TimeBudget = TimeSpan.FromSeconds(4),
-        };
-        var clock = Stopwatch.StartNew();
-        ComparisonResult result = new OptimizerComparison(mlContext).Run(options);
-        clock.Stop();
+        var options = IrisOptions(mlContext, clock, TimeSpan.FromSeconds(4));
+        options.MaximumNumberOfEpochs = 27;
+        ComparisonResult result = new OptimizerComparison(mlContext).Run(options,
+            new SynchronousProgress(p => { if (p.Epoch > 0) { clock.Advance(TimeSpan.FromMilliseconds(70)); } }));
 
         Assert.True(result.BudgetExhausted);
-        Assert.True(clock.Elapsed <= options.TimeBudget * 1.2, $"took {clock.Elapsed.TotalSeconds:F2} s of a 4 s budget");
-        Assert.Contains(result.Leaderboard, row => row.Status is CandidateStatus.BudgetExhausted or CandidateStatus.NotEvaluated);
+        Assert.Equal(TimeSpan.FromMilliseconds(18 * 210), result.Elapsed);
+        Assert.Equal(6, result.Leaderboard.Count(row => row.RungReached == 0));
+        Assert.Equal(14 - 6, result.Leaderboard.Count(row => row.Status == CandidateStatus.NotEvaluated));
     }
+
+    [Fact]
+    public void Budget_CancelsARunStillGoingWhenItIsAllSpent()
+    {
+        // One candidate, one rung of 5 epochs at 300 ms each: the budget of 1 s is spent during epoch 4 of the first fold.
+        var clock = new FakeTimeProvider();
+        var mlContext = new MLContext(seed: 1);
+        var options = IrisOptions(mlContext, clock, TimeSpan.FromSeconds(1));
+        options.Candidates = [new ComparisonCandidate(new Adam(learningRate: 0.05))];
+        options.MaximumNumberOfEpochs = 5;
+        int epochsReported = 0;
+        var error = Assert.Throws<InvalidOperationException>(() => new OptimizerComparison(mlContext).Run(options,
+            new SynchronousProgress(p => { if (p.Epoch > 0) { epochsReported++; clock.Advance(TimeSpan.FromMilliseconds(300)); } })));
+
+        Assert.Contains("time budget of 1 s ran out before any candidate finished its first rung", error.Message, StringComparison.Ordinal);
+        Assert.Equal(4, epochsReported);
+    }
+
+    private static OptimizerComparisonOptions IrisOptions(MLContext mlContext, TimeProvider clock, TimeSpan budget) => new()
+    {
+        Data = ComparisonData.Load(mlContext, "iris.csv", DataKind.Single),
+        Task = ComparisonTask.MulticlassClassification,
+        PipelinePrefix = mlContext.Transforms.NormalizeMeanVariance("Features"),
+        LearningRateMultipliers = [1],
+        NumberOfFolds = 3,
+        TimeBudget = budget,
+        TimeProvider = clock,
+    };
 
     [Fact]
     public void PrimaryMetricOfAnotherTask_IsRejectedByName()

@@ -70,8 +70,9 @@ try
         ComparisonReportFiles files = ComparisonReport.WriteAll(result, directory);
         string model = Path.Combine(directory, "model.zip");
         result.SaveBestModel(mlContext, model);
-        AnsiConsole.MarkupLine($"Best: [green]{Markup.Escape(result.Best.Label)}[/] ({ComparisonMetrics.ShortName(result.PrimaryMetric)} " +
-            $"{result.Best.PrimaryMetricMean:F4}); model: {Markup.Escape(model)}; report: {Markup.Escape(files.Html)}");
+        AnsiConsole.MarkupLine($"[green]{Markup.Escape(ComparisonReport.BestLine(result))}[/] To train it:");
+        AnsiConsole.WriteLine(result.Best.ToCSharp());
+        AnsiConsole.MarkupLine($"Model: {Markup.Escape(model)}; report: {Markup.Escape(files.Html)}");
         AnsiConsole.WriteLine();
     }
 

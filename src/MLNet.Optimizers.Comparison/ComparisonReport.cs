@@ -62,6 +62,8 @@ public static class ComparisonReport
         ArgumentNullException.ThrowIfNull(result);
         var text = new StringBuilder();
         text.AppendLine(Summary(result)).AppendLine();
+        text.AppendLine(BestLine(result)).AppendLine();
+        text.AppendLine("```csharp").AppendLine(result.Best.ToCSharp()).AppendLine("```").AppendLine();
         string[] header = Header(result);
         text.AppendLine("| " + string.Join(" | ", header) + " |");
         text.AppendLine("|" + string.Concat(header.Select(_ => "---|")));
@@ -86,7 +88,7 @@ public static class ComparisonReport
             columns.Add(name + "_std");
         }
 
-        columns.AddRange(["final_training_loss", "epochs_to_within_1pct", "epochs_trained", "rung_reached", "status", "fit_time_seconds", "configuration", "note"]);
+        columns.AddRange(["final_training_loss", "epochs_to_within_1pct", "epochs_trained", "best_rung", "status", "fit_time_seconds", "configuration", "note"]);
         var text = new StringBuilder().AppendLine(string.Join(",", columns));
         foreach (LeaderboardRow row in result.Leaderboard)
         {
@@ -99,7 +101,7 @@ public static class ComparisonReport
             }
 
             cells.AddRange([row.FinalTrainingLoss is double loss ? Invariant(loss) : "", row.EpochsToWithinOnePercent?.ToString(CultureInfo.InvariantCulture) ?? "",
-                Invariant(row.EpochsTrained), Invariant(row.RungReached + 1), row.Status.ToString(), Invariant(row.FitTime.TotalSeconds),
+                Invariant(row.EpochsTrained), Invariant(row.BestRung + 1), row.Status.ToString(), Invariant(row.FitTime.TotalSeconds),
                 Quote(row.Configuration), Quote(row.Note ?? "")]);
             text.AppendLine(string.Join(",", cells));
         }
@@ -136,15 +138,30 @@ public static class ComparisonReport
                 row.EpochsToWithinOnePercent,
                 FitTimeSeconds = row.FitTime.TotalSeconds,
                 row.EpochsTrained,
+                BestRung = row.BestRung + 1,
                 RungReached = row.RungReached + 1,
                 row.Status,
-                row.StoppedEarly,
                 row.Note,
+                TrainerOptions = TrainerOptionsJson(row.TrainerOptions),
             }),
             result.Curves,
         };
         return JsonSerializer.Serialize(document, JsonOptions);
     }
+
+    /// <summary>The settings that reproduce a row, as they appear in <c>leaderboard.json</c>.</summary>
+    private static object TrainerOptionsJson(Trainers.LinearTrainerOptions options) => new
+    {
+        Optimizer = options.Optimizer.ToString(),
+        options.BatchSize,
+        options.NumberOfEpochs,
+        options.L2Regularization,
+        options.L1Regularization,
+        options.Seed,
+        options.Shuffle,
+        options.LabelColumnName,
+        options.FeatureColumnName,
+    };
 
     /// <summary>One self-contained HTML page: settings, the leaderboard table, both plots embedded as PNG, and links to the files.</summary>
     /// <param name="result">The comparison.</param>
@@ -162,7 +179,8 @@ public static class ComparisonReport
                 "img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}</style></head><body>")
             .AppendLine($"<h1>Optimizer comparison: {E(result.Task.ToString())}</h1>")
             .AppendLine($"<p>{E(Summary(result))}</p>")
-            .AppendLine($"<p><b>Best:</b> {E(result.Best.Label)} &mdash; <code>{E(result.Best.Configuration)}</code></p>")
+            .AppendLine($"<p><b>{E(BestLine(result))}</b></p>")
+            .AppendLine($"<pre id=\"snippet\"><code>{E(result.Best.ToCSharp())}</code></pre>")
             .AppendLine("<h2>Leaderboard</h2>").AppendLine("<table id=\"leaderboard\"><thead><tr>");
         string[] header = Header(result);
         foreach (string title in header)
@@ -214,6 +232,19 @@ public static class ComparisonReport
         $"{result.Elapsed.TotalSeconds:0.0} s of a {result.TimeBudget.TotalSeconds:0.#} s budget" +
         $"{(result.BudgetExhausted ? " (budget exhausted: some candidates kept an earlier rung's result)." : ".")}");
 
+    /// <summary>One line naming the winner, its primary metric over folds, its epochs and batch size.</summary>
+    /// <param name="result">The comparison.</param>
+    /// <returns>For example <c>Best: Adam lr=0.01, AUC 0.9953 ± 0.0040 after 27 epochs (batch size 32).</c></returns>
+    public static string BestLine(ComparisonResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        LeaderboardRow best = result.Best;
+        MetricSummary summary = best.Metrics[result.PrimaryMetric];
+        return string.Create(CultureInfo.InvariantCulture,
+            $"Best: {best.Label}, {ComparisonMetrics.ShortName(result.PrimaryMetric)} {summary.Mean:F4} ± {summary.StandardDeviation:F4} " +
+            $"after {best.EpochsTrained} epochs (batch size {best.TrainerOptions.BatchSize}).");
+    }
+
     private static string[] Header(ComparisonResult result) =>
     [
         "Rank", "Optimizer", "LR", .. result.Metrics.Select(ComparisonMetrics.ShortName),
@@ -229,7 +260,7 @@ public static class ComparisonReport
         row.FinalTrainingLoss?.ToString("G4", CultureInfo.InvariantCulture) ?? "–",
         row.EpochsToWithinOnePercent?.ToString(CultureInfo.InvariantCulture) ?? "–",
         Invariant(row.EpochsTrained),
-        string.Create(CultureInfo.InvariantCulture, $"{row.RungReached + 1}/{result.RungEpochs.Count}"),
+        row.BestRung < 0 ? "–" : string.Create(CultureInfo.InvariantCulture, $"{row.BestRung + 1}/{result.RungEpochs.Count}"),
         row.Status.ToString(),
         row.FitTime.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture),
         row.Configuration,

@@ -3,7 +3,7 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
-using MLNet.Optimizers.Training;
+using MLNet.Optimizers.Trainers;
 
 namespace MLNet.Optimizers.Comparison;
 
@@ -69,7 +69,11 @@ public sealed class OptimizerComparison
     /// <summary>Runs the comparison.</summary>
     /// <param name="options">The data, task, candidates and budget.</param>
     /// <param name="progress">Receives a report at the start and end of every epoch, synchronously on the calling thread.</param>
-    /// <param name="cancellationToken">Cancels the run (then <see cref="OperationCanceledException"/> is thrown).</param>
+    /// <param name="cancellationToken">
+    /// Cancels the run: the result then holds what completed (candidates cut short are <see cref="CandidateStatus.Cancelled"/>),
+    /// with <see cref="ComparisonResult.Cancelled"/> set and no best model; <see cref="OperationCanceledException"/> is thrown
+    /// only when no candidate had completed its first rung.
+    /// </param>
     /// <returns>The leaderboard, the convergence curves and the refitted best model.</returns>
     /// <exception cref="ArgumentException">An option, column or label type is invalid; the message names it.</exception>
     /// <exception cref="InvalidOperationException">No candidate completed its first rung (every one diverged, or the budget was too small).</exception>
@@ -93,25 +97,34 @@ public sealed class OptimizerComparison
             $"ranked by {ComparisonMetrics.ShortName(primary)}.");
 
         var states = candidates.Select((candidate, index) => new CandidateState(candidate, index)).ToList();
-        new SuccessiveHalvingSearch(schedule, runner, budget, primary, progress, log).Run(states);
+        var search = new SuccessiveHalvingSearch(schedule, runner, budget, primary, progress, log);
+        search.Run(states);
 
-        List<CandidateState> leaderboard = [.. states.OrderBy(s => s, new StateRanking(primary))];
-        CandidateState best = leaderboard[0];
-        if (best.RungReached < 0)
+        List<LeaderboardRow> leaderboard = [.. states.OrderBy(s => s, ResultRanking.ByBest(primary))
+            .Select((state, rank) => state.ToRow(rank + 1, primary, trainer, schedule.RungEpochs[0]))];
+        LeaderboardRow best = leaderboard[0];
+        if (best.BestRung < 0)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             throw new InvalidOperationException(budget.Exhausted
                 ? $"The time budget of {options.TimeBudget.TotalSeconds:0.#} s ran out before any candidate finished its first rung " +
                   $"({schedule.RungEpochs[0]} epochs on {options.NumberOfFolds} folds); increase TimeBudget or pass fewer Candidates."
                 : $"Every candidate diverged or failed; the first reported: {states.First(s => s.Note is not null).Note}");
         }
 
-        Info(log, $"Best: {best.Candidate.Label} ({best.Candidate.Configuration}); refitting on all {labels.RowCount} rows for {best.EpochsTrained} epochs.");
-        ITransformer bestModel = Refit(trainer, best, labels, options, cancellationToken);
+        ITransformer? bestModel = null;
+        if (!search.Cancelled)
+        {
+            Info(log, $"Best: {best.Label} ({ComparisonMetrics.ShortName(primary)} {best.PrimaryMetricMean:F4} after {best.EpochsTrained} epochs); " +
+                $"refitting on all {labels.RowCount} rows.");
+            bestModel = Refit(best.TrainerOptions, labels, options, cancellationToken);
+        }
+
         return new ComparisonResult
         {
             Task = options.Task,
             PrimaryMetric = primary,
-            Leaderboard = leaderboard.Select((state, rank) => state.ToRow(rank + 1, primary)).ToList(),
+            Leaderboard = leaderboard,
             Curves = states.Select(state => state.ToCurve()).ToList(),
             BestModel = bestModel,
             InputSchema = data.Schema,
@@ -121,6 +134,7 @@ public sealed class OptimizerComparison
             TimeBudget = options.TimeBudget,
             Elapsed = budget.Elapsed,
             BudgetExhausted = budget.Exhausted,
+            Cancelled = bestModel is null,
         };
     }
 
@@ -159,12 +173,23 @@ public sealed class OptimizerComparison
         return (data, primary, candidates);
     }
 
-    private ITransformer Refit(CandidateTrainer trainer, CandidateState best, LabelPreparation labels, OptimizerComparisonOptions options,
+    /// <summary>The pipeline prefix and the winner's trainer with exactly its options, fitted on all rows; null when cancelled.</summary>
+    private ITransformer? Refit(LinearTrainerOptions trainerOptions, LabelPreparation labels, OptimizerComparisonOptions options,
         CancellationToken cancellationToken)
     {
         ITransformer prefix = options.PipelinePrefix?.Fit(labels.Data) ?? new TransformerChain<ITransformer>();
         IDataView features = _mlContext.Data.Cache(prefix.Transform(labels.Data));
-        ITransformer predictor = trainer.Fit(best.Candidate, best.EpochsTrained, features, null, null, cancellationToken);
+        trainerOptions.CancellationToken = cancellationToken;
+        ITransformer predictor;
+        try
+        {
+            predictor = CandidateTrainer.Create(_mlContext, trainerOptions).Fit(features);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+
         var chain = new TransformerChain<ITransformer>(prefix, predictor);
         if (labels.MappedToKeys)
         {

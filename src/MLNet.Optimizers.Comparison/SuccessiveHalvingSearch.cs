@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.Runtime;
 
@@ -5,13 +6,16 @@ namespace MLNet.Optimizers.Comparison;
 
 /// <summary>
 /// Runs the rungs of a <see cref="SuccessiveHalvingSchedule"/>: every surviving candidate on every fold through the
-/// <see cref="TrialRunner"/>, within the <see cref="SearchBudget"/>, then keeps the best of each rung for the next.
+/// <see cref="TrialRunner"/>, within the <see cref="SearchBudget"/>, then promotes the best of each rung to the next.
 /// </summary>
 internal sealed class SuccessiveHalvingSearch(SuccessiveHalvingSchedule schedule, TrialRunner runner, SearchBudget budget,
     ComparisonMetric primary, IProgress<ComparisonProgress>? progress, IChannel log)
 {
     private readonly int _plannedTrials = schedule.CandidatesPerRung().Sum() * runner.FoldCount;
     private int _trial;
+
+    /// <summary>True when the search stopped because the caller cancelled.</summary>
+    public bool Cancelled { get; private set; }
 
     /// <summary>Runs every rung (or as many as the budget allows) and sets each candidate's status.</summary>
     public void Run(IReadOnlyList<CandidateState> states)
@@ -20,11 +24,11 @@ internal sealed class SuccessiveHalvingSearch(SuccessiveHalvingSchedule schedule
         for (int rung = 0; rung < schedule.RungCount && alive.Count > 0; rung++)
         {
             int epochs = schedule.RungEpochs[rung];
-            Info($"Rung {rung + 1}/{schedule.RungCount}: {alive.Count} candidates x {epochs} epochs.");
-            List<CandidateState> completed = [.. alive.Where(state => RunRung(state, rung, epochs) && !budget.Exhausted)];
-            if (budget.Exhausted)
+            Info($"Rung {rung + 1}/{schedule.RungCount}: {Plural(alive.Count, "candidate")} x {Plural(epochs, "epoch")}.");
+            List<CandidateState> completed = [.. alive.Where(state => RunRung(state, rung, epochs))];
+            if (budget.Exhausted || Cancelled)
             {
-                Info($"Time budget spent during rung {rung + 1}; candidates that did not finish it keep their last complete result.");
+                Info(Cancelled ? $"Cancelled during rung {rung + 1}." : $"Time budget spent during rung {rung + 1}.");
                 MarkUnfinished(alive);
                 return;
             }
@@ -36,21 +40,20 @@ internal sealed class SuccessiveHalvingSearch(SuccessiveHalvingSchedule schedule
     /// <summary>Trains one candidate for one rung on every fold; true when every fold completed.</summary>
     private bool RunRung(CandidateState state, int rung, int epochs)
     {
-        if (budget.Exhausted)
+        if (budget.Exhausted || Cancelled)
         {
             return false;
         }
 
         var folds = new FoldScore[runner.FoldCount];
-        var fitClock = System.Diagnostics.Stopwatch.StartNew();
+        var fitClock = Stopwatch.StartNew();
         try
         {
             for (int fold = 0; fold < folds.Length; fold++)
             {
                 if (budget.SearchTimeSpent)
                 {
-                    budget.Cancellation.ThrowIfCancellationRequested();
-                    budget.MarkExhausted();
+                    StopForLackOfTime();
                     return false;
                 }
 
@@ -61,9 +64,9 @@ internal sealed class SuccessiveHalvingSearch(SuccessiveHalvingSchedule schedule
                     report => progress?.Report(where with { Epoch = report.Epoch, Elapsed = budget.Elapsed }));
             }
         }
-        catch (OperationCanceledException) when (!budget.Cancellation.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
-            budget.MarkExhausted();
+            StopForLackOfTime();
             return false;
         }
         catch (InvalidOperationException diverged)
@@ -82,20 +85,43 @@ internal sealed class SuccessiveHalvingSearch(SuccessiveHalvingSchedule schedule
             state.FitTime += fitClock.Elapsed;
         }
 
-        state.Complete(rung, epochs, folds);
-        Info($"{state.Candidate.Label}: {ComparisonMetrics.ShortName(primary)} = {state.PrimaryMean(primary).ToString("F4", CultureInfo.InvariantCulture)} after {epochs} epochs.");
+        var result = CandidateResult.Of(rung, epochs, folds, fitClock.Elapsed);
+        state.Complete(result);
+        Info(string.Create(CultureInfo.InvariantCulture,
+            $"{state.Candidate.Label}: {ComparisonMetrics.ShortName(primary)} = {result.Mean(primary):F4} after {Plural(result.EpochsTrained, "epoch")}."));
         return true;
     }
 
-    /// <summary>Keeps the best 1/η of the rung's completed candidates; marks the others stopped (or all finished after the last rung).</summary>
+    /// <summary>The caller's cancellation or the budget, whichever stopped the search.</summary>
+    private void StopForLackOfTime()
+    {
+        if (budget.Cancellation.IsCancellationRequested)
+        {
+            Cancelled = true;
+        }
+        else
+        {
+            budget.MarkExhausted();
+        }
+    }
+
+    /// <summary>
+    /// Keeps the best 1/η of the candidates that entered the rung (ranked by this rung's result) for the next rung. A candidate
+    /// that stopped before its epochs on every fold (converged) keeps its result but trains no longer: it would repeat it.
+    /// </summary>
     private List<CandidateState> Promote(List<CandidateState> completed, int entered, int rung)
     {
-        List<CandidateState> ranked = [.. completed.OrderBy(s => s, new StateRanking(primary))];
+        foreach (CandidateState stopped in completed.Where(s => s.Latest!.StoppedBeforeAllEpochs))
+        {
+            stopped.Status = StoppedStatus(stopped);
+        }
+
+        List<CandidateState> ranked = [.. completed.Where(s => !s.Latest!.StoppedBeforeAllEpochs).OrderBy(s => s, ResultRanking.ByLatest(primary))];
         bool lastRung = rung == schedule.RungCount - 1;
         int keep = lastRung ? ranked.Count : Math.Min(ranked.Count, schedule.Survivors(entered));
-        foreach (CandidateState stopped in ranked.Skip(keep))
+        foreach (CandidateState pruned in ranked.Skip(keep))
         {
-            stopped.Status = CandidateStatus.StoppedEarly;
+            pruned.Status = CandidateStatus.Pruned;
         }
 
         List<CandidateState> survivors = [.. ranked.Take(keep)];
@@ -113,16 +139,23 @@ internal sealed class SuccessiveHalvingSearch(SuccessiveHalvingSchedule schedule
         Info($"{state.Candidate.Label}: {status.ToString().ToLowerInvariant()} at rung {rung + 1}: {message}");
     }
 
-    /// <summary>After the budget ran out: candidates still in the search keep their last complete rung.</summary>
+    /// <summary>After the budget ran out or the caller cancelled: candidates that did not complete this rung keep their results so far.</summary>
     private void MarkUnfinished(IEnumerable<CandidateState> alive)
     {
         foreach (CandidateState state in alive.Where(s => !s.Dropped))
         {
-            state.Status = state.RungReached < 0 ? CandidateStatus.NotEvaluated
-                : state.RungReached == schedule.RungCount - 1 ? CandidateStatus.Finished
+            state.Status = state.RungReached == schedule.RungCount - 1 ? CandidateStatus.Finished
+                : state.Latest is { StoppedBeforeAllEpochs: true } ? StoppedStatus(state)
+                : Cancelled ? CandidateStatus.Cancelled
+                : state.RungReached < 0 ? CandidateStatus.NotEvaluated
                 : CandidateStatus.BudgetExhausted;
         }
     }
 
+    private static CandidateStatus StoppedStatus(CandidateState state) =>
+        state.Candidate.Optimizer is Lbfgs ? CandidateStatus.Converged : CandidateStatus.StoppedEarly;
+
     private void Info(string message) => log.Info(MessageSensitivity.None, message);
+
+    internal static string Plural(int count, string noun) => string.Create(CultureInfo.InvariantCulture, $"{count} {noun}{(count == 1 ? "" : "s")}");
 }

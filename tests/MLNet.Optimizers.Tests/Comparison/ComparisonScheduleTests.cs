@@ -49,4 +49,53 @@ public class ComparisonScheduleTests
         Assert.Equal(3, CandidateState.EpochsToWithinOnePercent([0.9, 0.6, 0.504, 0.5, 0.501]));
         Assert.Null(CandidateState.EpochsToWithinOnePercent([]));
     }
+
+    [Fact]
+    public void CandidateBest_IsItsBestResultWhateverTheRung_AndTheLeaderboardRanksThose()
+    {
+        // A scores 0.97 after 3 epochs, then 0.96 after 9; B scores 0.965 once. A's row is its 3-epoch result and ranks first.
+        var a = new CandidateState(new ComparisonCandidate(new Adam()), 0);
+        a.Complete(Result(rung: 0, epochs: 3, auc: 0.97));
+        a.Complete(Result(rung: 1, epochs: 9, auc: 0.96));
+        var b = new CandidateState(new ComparisonCandidate(new Sgd()), 1);
+        b.Complete(Result(rung: 0, epochs: 3, auc: 0.965));
+        var none = new CandidateState(new ComparisonCandidate(new RmsProp()), 2);
+
+        Assert.Equal(0, a.Best(ComparisonMetric.AreaUnderRocCurve)!.Rung);
+        Assert.Equal(1, a.Latest!.Rung);
+        CandidateState[] ranked = [.. new[] { none, b, a }.OrderBy(s => s, ResultRanking.ByBest(ComparisonMetric.AreaUnderRocCurve))];
+        Assert.Equal([0, 1, 2], ranked.Select(s => s.Index));
+        // Successive halving ranks the latest results: B (0.965) before A (0.96).
+        Assert.Equal([1, 0], new[] { a, b }.OrderBy(s => s, ResultRanking.ByLatest(ComparisonMetric.AreaUnderRocCurve)).Select(s => s.Index));
+
+        var trainer = new CandidateTrainer(new Microsoft.ML.MLContext(1), ComparisonTask.BinaryClassification, "Label", "Features", 5, 32);
+        LeaderboardRow row = a.ToRow(1, ComparisonMetric.AreaUnderRocCurve, trainer, firstRungEpochs: 3);
+        Assert.Equal(3, row.EpochsTrained);
+        Assert.Equal(0.97, row.PrimaryMetricMean);
+        Assert.Equal(3, row.TrainerOptions.NumberOfEpochs);
+        Assert.Equal(32, row.TrainerOptions.BatchSize);
+        Assert.Equal(5, row.TrainerOptions.Seed);
+    }
+
+    [Fact]
+    public void ResultsTied_OnThePrimaryMetric_RankTheFasterFirst()
+    {
+        var slow = new CandidateState(new ComparisonCandidate(new Adam()), 0);
+        slow.Complete(Result(rung: 0, epochs: 3, auc: 0.9, fitSeconds: 2));
+        var fast = new CandidateState(new ComparisonCandidate(new Sgd()), 1);
+        fast.Complete(Result(rung: 0, epochs: 3, auc: 0.9, fitSeconds: 1));
+        Assert.Equal([1, 0], new[] { slow, fast }.OrderBy(s => s, ResultRanking.ByBest(ComparisonMetric.AreaUnderRocCurve)).Select(s => s.Index));
+    }
+
+    [Fact]
+    public void Snippet_IsCSharpForTheOptimizer_InvariantWithLowercaseBooleansAndEnumMembers()
+    {
+        Assert.Equal("new Adam(learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1E-08, weightDecay: 0, amsGrad: false)",
+            TrainerSnippet.Optimizer(new Adam(learningRate: 0.01)));
+        Assert.StartsWith("new Lbfgs(learningRate: 1, historySize: 10,", TrainerSnippet.Optimizer(new Lbfgs()));
+        Assert.EndsWith("lineSearch: LineSearch.StrongWolfe)", TrainerSnippet.Optimizer(new Lbfgs()));
+    }
+
+    private static CandidateResult Result(int rung, int epochs, double auc, double fitSeconds = 1) => new(rung, epochs, epochs, false,
+        new() { [ComparisonMetric.AreaUnderRocCurve] = MetricSummary.Of([auc]) }, new double[epochs], new double[epochs], TimeSpan.FromSeconds(fitSeconds));
 }

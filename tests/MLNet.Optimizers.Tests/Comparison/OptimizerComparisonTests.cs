@@ -49,39 +49,57 @@ public class OptimizerComparisonTests(BreastCancerComparisonFixture fixture) : I
     }
 
     [Fact]
-    public void SuccessiveHalving_StopsWeakCandidatesWithFewerEpochsThanTheWinner()
+    public void Leaderboard_IsRankedByEachCandidatesBestResult_AndStatusesSayWhatHappened()
     {
         // 70 candidates, eta 3, 81 epochs: 4 rungs of 3, 9, 27, 81 epochs keeping 70, 23, 7, then 2 candidates.
         Assert.Equal([3, 9, 27, 81], _result.RungEpochs);
-        Assert.Equal(CandidateStatus.Finished, _result.Best.Status);
-        Assert.Equal(81, _result.Best.EpochsTrained);
-        Assert.Equal(2, _result.Leaderboard.Count(r => r.Status == CandidateStatus.Finished));
-        LeaderboardRow[] stopped = [.. _result.Leaderboard.Where(r => r.StoppedEarly)];
-        Assert.Equal(68, stopped.Length);
-        Assert.All(stopped, row => Assert.True(row.EpochsTrained < _result.Best.EpochsTrained));
-        Assert.Equal(2, _result.Leaderboard.Count(r => r.EpochsTrained == 81));
-        Assert.InRange(_result.Leaderboard.Count(r => r.EpochsTrained >= 27), 2, 7);
-        Assert.InRange(_result.Leaderboard.Count(r => r.EpochsTrained >= 9), 7, 23);
-        Assert.All(_result.Curves, curve => Assert.Equal(
-            _result.Leaderboard.Single(r => r.CandidateIndex == curve.CandidateIndex).EpochsTrained, curve.TrainingLoss.Count));
+        double[] primary = [.. _result.Leaderboard.Select(r => r.PrimaryMetricMean)];
+        Assert.Equal(primary.OrderByDescending(v => v), primary);
+        Assert.Same(_result.Leaderboard[0], _result.Best);
+        Assert.All(_result.Leaderboard, row => Assert.Contains(row.Status,
+            new[] { CandidateStatus.Finished, CandidateStatus.Pruned, CandidateStatus.Converged, CandidateStatus.Diverged, CandidateStatus.Failed }));
+        Assert.InRange(_result.Leaderboard.Count(r => r.Status == CandidateStatus.Finished), 1, 2);
+        Assert.All(_result.Leaderboard.Where(r => r.Status == CandidateStatus.Pruned), row => Assert.True(row.RungReached < 3));
+        Assert.All(_result.Leaderboard.Where(r => r.Status == CandidateStatus.Converged), row => Assert.Equal("Lbfgs", row.Name));
+        Assert.All(_result.Leaderboard.Where(r => r.BestRung >= 0), row =>
+        {
+            // The epoch column is what the best result trained: at most its rung's epochs, fewer only when L-BFGS converged.
+            int asked = _result.RungEpochs[row.BestRung];
+            Assert.Equal(asked, row.TrainerOptions.NumberOfEpochs);
+            Assert.True(row.EpochsTrained == asked || (row.Name == "Lbfgs" && row.EpochsTrained < asked), row.Label);
+        });
+        Assert.All(_result.Curves, curve => Assert.True(
+            curve.TrainingLoss.Count <= _result.RungEpochs[_result.Leaderboard.Single(r => r.CandidateIndex == curve.CandidateIndex).RungReached]));
     }
 
     [Fact]
-    public void SameSeed_GivesTheSameLeaderboard()
+    public void Recipe_TrainedThroughThePublicTrainerOnTheSameFolds_GivesTheSameCrossValidatedMetric()
     {
         var mlContext = new MLContext(seed: 1);
-        ComparisonResult again = new OptimizerComparison(mlContext).Run(BreastCancerComparisonFixture.Create(mlContext));
-        Assert.Equal(_result.Leaderboard.Select(r => r.Label), again.Leaderboard.Select(r => r.Label));
-        for (int i = 0; i < again.Leaderboard.Count; i++)
+        LeaderboardRow best = _result.Best;
+        var trainerOptions = best.TrainerOptions;
+        string snippet = best.ToCSharp();
+        Assert.Contains("mlContext.BinaryClassification.Trainers.LogisticRegression(new LogisticRegressionTrainer.Options", snippet, StringComparison.Ordinal);
+        Assert.Contains($"BatchSize = 16,", snippet, StringComparison.Ordinal);
+        Assert.Contains($"NumberOfEpochs = {trainerOptions.NumberOfEpochs},", snippet, StringComparison.Ordinal);
+        Assert.Contains($"Optimizer = new {best.Configuration.Split(',')[0]}", snippet, StringComparison.Ordinal);
+        Assert.Contains("Seed = 3,", snippet, StringComparison.Ordinal);
+
+        // The same folds as the comparison (stratified by label, seed 3), the prefix fitted on each fold's training rows.
+        IDataView data = fixture.Options.Data!;
+        string[] labels = [.. data.GetColumn<bool>("Label").Select(v => v.ToString())];
+        int[] foldOfRow = StratifiedFolds.Assign(labels, labels.Length, 5, seed: 3);
+        var perFold = new List<double>();
+        for (int fold = 0; fold < 5; fold++)
         {
-            LeaderboardRow first = _result.Leaderboard[i], second = again.Leaderboard[i];
-            Assert.Equal(first.Status, second.Status);
-            Assert.Equal(first.FinalTrainingLoss, second.FinalTrainingLoss);
-            foreach (var (metric, summary) in first.Metrics)
-            {
-                Assert.Equal(summary.PerFold, second.Metrics[metric].PerFold);
-            }
+            var train = new RowSubsetDataView(data, [.. foldOfRow.Select(f => f != fold)]);
+            var heldOut = new RowSubsetDataView(data, [.. foldOfRow.Select(f => f == fold)]);
+            var pipeline = mlContext.Transforms.NormalizeMeanVariance("Features").Append(best.CreateTrainer(mlContext));
+            ITransformer model = pipeline.Fit(train);
+            perFold.Add(mlContext.BinaryClassification.Evaluate(model.Transform(heldOut)).AreaUnderRocCurve);
         }
+
+        Assert.Equal(best.Metrics[ComparisonMetric.AreaUnderRocCurve].PerFold, perFold);
     }
 
     [Fact]
@@ -169,7 +187,7 @@ public class OptimizerComparisonRunTests
         // 2 candidates, eta 2, 20 epochs: rungs of 10 and 20 epochs; the slow SGD is stopped after the first.
         Assert.Equal([10, 20], result.RungEpochs);
         Assert.Equal("Adam", result.Best.Name);
-        Assert.Equal(CandidateStatus.StoppedEarly, result.Leaderboard[1].Status);
+        Assert.Equal(CandidateStatus.Pruned, result.Leaderboard[1].Status);
         Assert.Equal(ComparisonMetric.MacroAccuracy, result.PrimaryMetric);
         // Trials: 2 candidates x 3 folds at rung 1, then 1 x 3 at rung 2; each run reports its start and every epoch.
         Assert.Equal(9, reports.Max(r => r.Trial));
@@ -179,7 +197,7 @@ public class OptimizerComparisonRunTests
         Assert.Contains(logLines, line => line.Contains("Best: Adam", StringComparison.Ordinal));
 
         // The label was mapped to keys inside; the model maps predictions back to the original numeric labels.
-        IDataView scored = result.BestModel.Transform(options.Data);
+        IDataView scored = result.BestModel!.Transform(options.Data);
         float[] predicted = [.. scored.GetColumn<float>("PredictedLabel")];
         Assert.Equal([0f, 1f, 2f], predicted.Distinct().Order());
     }

@@ -5,8 +5,7 @@ using MLNet.Optimizers.Training;
 namespace MLNet.Optimizers.Comparison;
 
 /// <summary>Builds and fits the task's trainer for one candidate: the only place the comparison touches the trainers.</summary>
-internal sealed class CandidateTrainer(MLContext mlContext, ComparisonTask task, string labelColumnName, string featureColumnName,
-    int seed, int? defaultBatchSize)
+internal sealed class CandidateTrainer(ComparisonTask task, string labelColumnName, string featureColumnName, int seed, int? defaultBatchSize)
 {
     /// <summary>
     /// Every setting the search trains <paramref name="candidate"/> with for <paramref name="epochs"/> epochs: a fresh object,
@@ -43,7 +42,7 @@ internal sealed class CandidateTrainer(MLContext mlContext, ComparisonTask task,
     /// KeepBestModel is off: the held-out fold only measures the run, it never picks the returned epoch, which would leak the
     /// fold into the model and flatter its metrics.
     /// </remarks>
-    public ITransformer Fit(ComparisonCandidate candidate, int epochs, IDataView train, IDataView? validation,
+    public ITransformer Fit(MLContext mlContext, ComparisonCandidate candidate, int epochs, IDataView train, IDataView? validation,
         Action<EpochReport>? onEpochEnd, CancellationToken cancellationToken)
     {
         LinearTrainerOptions options = Options(candidate, epochs);

@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using MLNet.Optimizers.Trainers;
 
 namespace MLNet.Optimizers.Comparison;
@@ -133,7 +134,10 @@ public sealed class LeaderboardRow
 /// <param name="ValidationLoss">Mean held-out-fold loss after epoch 1, 2, …; the held-out fold is the validation set.</param>
 public sealed record ConvergenceCurve(int CandidateIndex, string Name, string Label, IReadOnlyList<double> TrainingLoss, IReadOnlyList<double> ValidationLoss);
 
-/// <summary>Where a comparison is; reported synchronously on the calling thread at the start and end of every epoch.</summary>
+/// <summary>
+/// Where a comparison is; reported at the start and end of every epoch of every training run, from the thread doing the work,
+/// one report at a time (training runs go in parallel, so reports of different runs interleave).
+/// </summary>
 /// <param name="Rung">The 0-based rung.</param>
 /// <param name="RungCount">The number of rungs planned.</param>
 /// <param name="RungEpochs">The epochs each candidate trains in this rung.</param>
@@ -150,6 +154,9 @@ public sealed record ComparisonProgress(int Rung, int RungCount, int RungEpochs,
 /// <summary>The outcome of <see cref="OptimizerComparison.Run"/>.</summary>
 public sealed class ComparisonResult
 {
+    /// <summary>The data set's name (<see cref="OptimizerComparisonOptions.DataSetName"/>), or null.</summary>
+    public string? DataSetName { get; init; }
+
     /// <summary>The task compared.</summary>
     public required ComparisonTask Task { get; init; }
 
@@ -171,12 +178,21 @@ public sealed class ComparisonResult
     /// <summary>
     /// The pipeline prefix and the winner's trainer with exactly <see cref="LeaderboardRow.TrainerOptions"/> of
     /// <see cref="Best"/>, refitted on all the data (multiclass: followed by a key-to-value mapping of <c>PredictedLabel</c>).
-    /// Null when the run was cancelled. Save it with <see cref="SaveBestModel"/> or <c>mlContext.Model.Save</c>.
+    /// Null when the run was cancelled. Save it with <c>SaveBestModel</c> or <c>mlContext.Model.Save</c>.
     /// </summary>
     public required ITransformer? BestModel { get; init; }
 
     /// <summary>The schema of the data the comparison was given, which <see cref="BestModel"/> expects.</summary>
     public required DataViewSchema InputSchema { get; init; }
+
+    /// <summary>The rows compared: those of the data with a label.</summary>
+    public required int RowCount { get; init; }
+
+    /// <summary>The rows left out because their label is blank (empty text or NaN).</summary>
+    public required int BlankLabelRows { get; init; }
+
+    /// <summary>Binary: the label value taken as the positive class (<c>true</c>); null for other tasks.</summary>
+    public required string? PositiveClass { get; init; }
 
     /// <summary>The epochs of each successive-halving rung.</summary>
     public required IReadOnlyList<int> RungEpochs { get; init; }
@@ -196,16 +212,43 @@ public sealed class ComparisonResult
     /// <summary>True when the budget ended the search before every planned training run was done.</summary>
     public required bool BudgetExhausted { get; init; }
 
+    /// <summary>The 0-based rung the budget or the caller stopped the search in; null when every rung ran.</summary>
+    public int? StoppedInRung { get; init; }
+
+    /// <summary>
+    /// When the budget ran out: roughly the budget that would run the whole schedule, from the pace measured (time per epoch
+    /// trained); null otherwise.
+    /// </summary>
+    public TimeSpan? EstimatedBudgetToComplete { get; init; }
+
     /// <summary>True when the caller cancelled the run: the leaderboard holds what completed, and there is no <see cref="BestModel"/>.</summary>
     public required bool Cancelled { get; init; }
 
     /// <summary>Saves <see cref="BestModel"/> with its input schema as an ML.NET model zip.</summary>
     /// <param name="mlContext">The context to save with.</param>
     /// <param name="path">The file to write, e.g. <c>model.zip</c>.</param>
+    /// <exception cref="InvalidOperationException">The run was cancelled, so there is no best model.</exception>
     public void SaveBestModel(MLContext mlContext, string path)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
-        mlContext.Model.Save(BestModel ?? throw new InvalidOperationException("The run was cancelled before the best model was refitted."),
-            InputSchema, path);
+        mlContext.Model.Save(RequireBestModel(), InputSchema, path);
     }
+
+    /// <summary>
+    /// Saves <see cref="BestModel"/> together with the loader that read the data (e.g. <see cref="CsvDataSet.CreateLoader"/>):
+    /// <c>mlContext.Model.LoadWithDataLoader</c> then reads and scores the raw file with Microsoft.ML alone.
+    /// </summary>
+    /// <param name="mlContext">The context to save with.</param>
+    /// <param name="loader">The loader whose output the comparison was given.</param>
+    /// <param name="path">The file to write, e.g. <c>model.zip</c>.</param>
+    /// <exception cref="InvalidOperationException">The run was cancelled, so there is no best model.</exception>
+    public void SaveBestModel(MLContext mlContext, IDataLoader<IMultiStreamSource> loader, string path)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        ArgumentNullException.ThrowIfNull(loader);
+        mlContext.Model.Save(RequireBestModel(), loader, path);
+    }
+
+    private ITransformer RequireBestModel() =>
+        BestModel ?? throw new InvalidOperationException("The run was cancelled before the best model was refitted; there is no model to save.");
 }

@@ -68,7 +68,7 @@ public sealed class OptimizerComparison
 
     /// <summary>Runs the comparison.</summary>
     /// <param name="options">The data, task, candidates and budget.</param>
-    /// <param name="progress">Receives a report at the start and end of every epoch, synchronously on the calling thread.</param>
+    /// <param name="progress">Receives a report at the start and end of every epoch of every training run, one at a time, from the thread doing the work.</param>
     /// <param name="cancellationToken">
     /// Cancels the run: the result then holds what completed (candidates cut short are <see cref="CandidateStatus.Cancelled"/>),
     /// with <see cref="ComparisonResult.Cancelled"/> set and no best model; <see cref="OperationCanceledException"/> is thrown
@@ -76,7 +76,8 @@ public sealed class OptimizerComparison
     /// </param>
     /// <returns>The leaderboard, the convergence curves and the refitted best model.</returns>
     /// <exception cref="ArgumentException">An option, column or label type is invalid; the message names it.</exception>
-    /// <exception cref="InvalidOperationException">No candidate completed its first rung (every one diverged, or the budget was too small).</exception>
+    /// <exception cref="TimeoutException">The budget ran out before any candidate completed its first rung.</exception>
+    /// <exception cref="InvalidOperationException">Every candidate diverged or failed.</exception>
     public ComparisonResult Run(OptimizerComparisonOptions options, IProgress<ComparisonProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
@@ -86,19 +87,30 @@ public sealed class OptimizerComparison
         IHost host = ((IHostEnvironment)_mlContext).Register(nameof(OptimizerComparison));
         using IChannel log = host.Start("Run");
 
-        var labels = LabelPreparation.Prepare(_mlContext, data, options.Task, options.LabelColumnName);
+        // Read the data once: every fold, trial and the refit read this in-memory copy.
+        IDataView cached = _mlContext.Data.Cache(data, [.. data.Schema.Where(c => !c.IsHidden).Select(c => c.Name)]);
+        var labels = LabelPreparation.Prepare(_mlContext, cached, options.Task, options.LabelColumnName);
         int[] foldOfRow = StratifiedFolds.Assign(labels.Strata, labels.RowCount, options.NumberOfFolds, options.Seed);
-        var trainer = new CandidateTrainer(_mlContext, options.Task, options.LabelColumnName, options.FeatureColumnName, options.Seed,
+        var trainer = new CandidateTrainer(options.Task, options.LabelColumnName, options.FeatureColumnName, options.Seed,
             options.BatchSize);
         var runner = TrialRunner.Prepare(_mlContext, trainer, labels.Data, foldOfRow, options);
         var schedule = new SuccessiveHalvingSchedule(candidates.Count, options.MaximumNumberOfEpochs, options.ReductionFactor);
+        if (labels.BlankLabelRows > 0)
+        {
+            Info(log, $"{labels.BlankLabelRows} rows with a blank label left out.");
+        }
+
         Info(log, $"{candidates.Count} candidates, {options.NumberOfFolds} folds of {labels.RowCount} rows, rungs of " +
             $"{string.Join("/", schedule.RungEpochs)} epochs (eta = {options.ReductionFactor}), budget {options.TimeBudget.TotalSeconds:0.#} s, " +
             $"ranked by {ComparisonMetrics.ShortName(primary)}.");
 
         var states = candidates.Select((candidate, index) => new CandidateState(candidate, index)).ToList();
-        var search = new SuccessiveHalvingSearch(schedule, runner, budget, primary, progress, log);
+        var search = new SuccessiveHalvingSearch(schedule, runner, budget, primary,
+            options.MaxDegreeOfParallelism ?? Environment.ProcessorCount, progress, log);
+        TimeSpan searchStart = budget.Elapsed;
         search.Run(states);
+        TimeSpan? budgetToComplete = search.StoppedInRung is null || search.EpochsTrained == 0 ? null
+            : EstimateBudget(searchStart, budget.Elapsed - searchStart, search.EpochsTrained, schedule.PlannedEpochs() * options.NumberOfFolds);
 
         List<LeaderboardRow> leaderboard = [.. states.OrderBy(s => s, ResultRanking.ByBest(primary))
             .Select((state, rank) => state.ToRow(rank + 1, primary, trainer, schedule.RungEpochs[0]))];
@@ -106,10 +118,10 @@ public sealed class OptimizerComparison
         if (best.BestRung < 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            throw new InvalidOperationException(budget.Exhausted
-                ? $"The time budget of {options.TimeBudget.TotalSeconds:0.#} s ran out before any candidate finished its first rung " +
-                  $"({schedule.RungEpochs[0]} epochs on {options.NumberOfFolds} folds); increase TimeBudget or pass fewer Candidates."
-                : $"Every candidate diverged or failed; the first reported: {states.First(s => s.Note is not null).Note}");
+            throw budget.Exhausted
+                ? new TimeoutException($"The time budget of {options.TimeBudget.TotalSeconds:0.#} s ran out before any candidate finished its first " +
+                  $"rung ({schedule.RungEpochs[0]} epochs on {options.NumberOfFolds} folds); give more time or fewer candidates.")
+                : new InvalidOperationException($"Every candidate diverged or failed; the first reported: {states.First(s => s.Note is not null).Note}");
         }
 
         ITransformer? bestModel = null;
@@ -122,20 +134,36 @@ public sealed class OptimizerComparison
 
         return new ComparisonResult
         {
+            DataSetName = options.DataSetName,
             Task = options.Task,
             PrimaryMetric = primary,
             Leaderboard = leaderboard,
             Curves = states.Select(state => state.ToCurve()).ToList(),
             BestModel = bestModel,
             InputSchema = data.Schema,
+            RowCount = labels.RowCount,
+            BlankLabelRows = labels.BlankLabelRows,
+            PositiveClass = labels.PositiveClass,
             RungEpochs = schedule.RungEpochs,
             NumberOfFolds = options.NumberOfFolds,
             Seed = options.Seed,
             TimeBudget = options.TimeBudget,
             Elapsed = budget.Elapsed,
             BudgetExhausted = budget.Exhausted,
+            StoppedInRung = search.StoppedInRung,
+            EstimatedBudgetToComplete = budget.Exhausted ? budgetToComplete : null,
             Cancelled = bestModel is null,
         };
+    }
+
+    /// <summary>
+    /// The budget that would let the whole schedule run: the preparation so far plus the search at the pace measured
+    /// (time per epoch trained), over the search's share of the budget, rounded up to 10 s.
+    /// </summary>
+    private static TimeSpan EstimateBudget(TimeSpan preparation, TimeSpan searched, long epochsTrained, long epochsPlanned)
+    {
+        double seconds = (preparation.TotalSeconds + searched.TotalSeconds / epochsTrained * epochsPlanned) / SearchBudget.SearchShare;
+        return TimeSpan.FromSeconds(10 * Math.Ceiling(seconds / 10));
     }
 
     /// <summary>Checks the options; returns the data, the primary metric and the candidates.</summary>
@@ -146,6 +174,10 @@ public sealed class OptimizerComparison
         Check.AtLeast(options.NumberOfFolds, 2, nameof(options.NumberOfFolds));
         Check.AtLeast(options.MaximumNumberOfEpochs, 1, nameof(options.MaximumNumberOfEpochs));
         Check.AtLeast(options.ReductionFactor, 2, nameof(options.ReductionFactor));
+        if (options.MaxDegreeOfParallelism is int parallelism)
+        {
+            Check.AtLeast(parallelism, 1, nameof(options.MaxDegreeOfParallelism));
+        }
         if (options.BatchSize is int batch)
         {
             Check.AtLeast(batch, 0, nameof(options.BatchSize));

@@ -42,10 +42,12 @@ internal sealed class SearchBudget : IDisposable
     public bool SearchTimeSpent => _stop.IsCancellationRequested || Elapsed >= Total * SearchShare;
 
     /// <summary>True once the search stopped starting runs, or cancelled one, for lack of time.</summary>
-    public bool Exhausted { get; private set; }
+    public bool Exhausted => _exhausted;
 
-    /// <summary>Records that the budget ended the search early.</summary>
-    public void MarkExhausted() => Exhausted = true;
+    private volatile bool _exhausted;
+
+    /// <summary>Records that the budget ended the search early (from any thread).</summary>
+    public void MarkExhausted() => _exhausted = true;
 
     public void Dispose()
     {

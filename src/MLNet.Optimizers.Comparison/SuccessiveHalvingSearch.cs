@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.Runtime;
@@ -9,87 +10,150 @@ namespace MLNet.Optimizers.Comparison;
 /// <see cref="TrialRunner"/>, within the <see cref="SearchBudget"/>, then promotes the best of each rung to the next.
 /// </summary>
 internal sealed class SuccessiveHalvingSearch(SuccessiveHalvingSchedule schedule, TrialRunner runner, SearchBudget budget,
-    ComparisonMetric primary, IProgress<ComparisonProgress>? progress, IChannel log)
+    ComparisonMetric primary, int parallelism, IProgress<ComparisonProgress>? progress, IChannel log)
 {
     private readonly int _plannedTrials = schedule.CandidatesPerRung().Sum() * runner.FoldCount;
+    private readonly Lock _progressLock = new();
     private int _trial;
+    private long _epochsTrained;
+    private volatile bool _cancelled;
 
     /// <summary>True when the search stopped because the caller cancelled.</summary>
-    public bool Cancelled { get; private set; }
+    public bool Cancelled => _cancelled;
+
+    /// <summary>The epochs trained over every trial and fold so far (unfinished trials included).</summary>
+    public long EpochsTrained => Interlocked.Read(ref _epochsTrained);
+
+    /// <summary>The 0-based rung the search was in when the budget or the caller stopped it; null when it ran to the end.</summary>
+    public int? StoppedInRung { get; private set; }
 
     /// <summary>Runs every rung (or as many as the budget allows) and sets each candidate's status.</summary>
     public void Run(IReadOnlyList<CandidateState> states)
     {
-        List<CandidateState> alive = [.. states];
+        List<CandidateState> alive = Interleaved(states);
         for (int rung = 0; rung < schedule.RungCount && alive.Count > 0; rung++)
         {
             int epochs = schedule.RungEpochs[rung];
             Info($"Rung {rung + 1}/{schedule.RungCount}: {Plural(alive.Count, "candidate")} x {Plural(epochs, "epoch")}.");
-            List<CandidateState> completed = [.. alive.Where(state => RunRung(state, rung, epochs))];
+            List<CandidateState> completed = RunRung(alive, rung, epochs);
             if (budget.Exhausted || Cancelled)
             {
                 Info(Cancelled ? $"Cancelled during rung {rung + 1}." : $"Time budget spent during rung {rung + 1}.");
+                StoppedInRung = rung;
                 MarkUnfinished(alive);
                 return;
             }
 
-            alive = Promote(completed, alive.Count, rung);
+            alive = Interleaved(Promote(completed, alive.Count, rung));
         }
     }
 
-    /// <summary>Trains one candidate for one rung on every fold; true when every fold completed.</summary>
-    private bool RunRung(CandidateState state, int rung, int epochs)
+    /// <summary>
+    /// The candidates in round-robin order over optimizer families (each family's own order kept), so that when the budget
+    /// cuts a rung short the cut falls on every family alike rather than on the last ones listed.
+    /// </summary>
+    internal static List<CandidateState> Interleaved(IEnumerable<CandidateState> candidates) =>
+    [
+        .. candidates.GroupBy(c => c.Candidate.Name, StringComparer.Ordinal)
+            .SelectMany(family => family.Select((state, position) => (state, position)))
+            .OrderBy(entry => entry.position)
+            .Select(entry => entry.state),
+    ];
+
+    /// <summary>
+    /// Trains every candidate of the rung on every fold, the trials spread over <c>parallelism</c> threads in order
+    /// (candidate by candidate, folds inside); returns the candidates that completed every fold, in the given order.
+    /// Each trial depends only on its candidate, epochs, fold and seed, so the results do not depend on the thread count.
+    /// </summary>
+    private List<CandidateState> RunRung(List<CandidateState> alive, int rung, int epochs)
     {
-        if (budget.Exhausted || Cancelled)
+        int folds = runner.FoldCount;
+        var outcomes = new TrialOutcome[alive.Count * folds];
+        var failed = new bool[alive.Count];
+        Parallel.ForEach(Partitioner.Create(Enumerable.Range(0, outcomes.Length), EnumerablePartitionerOptions.NoBuffering),
+            new ParallelOptions { MaxDegreeOfParallelism = parallelism },
+            item =>
+            {
+                int candidate = item / folds;
+                outcomes[item] = Volatile.Read(ref failed[candidate]) ? TrialOutcome.Skipped
+                    : RunTrial(alive[candidate].Candidate, rung, epochs, item % folds);
+                if (outcomes[item].Failure is not null)
+                {
+                    Volatile.Write(ref failed[candidate], true);
+                }
+            });
+
+        var completed = new List<CandidateState>();
+        for (int candidate = 0; candidate < alive.Count; candidate++)
         {
-            return false;
+            CandidateState state = alive[candidate];
+            TrialOutcome[] trials = outcomes[(candidate * folds)..((candidate + 1) * folds)];
+            state.FitTime += trials.Aggregate(TimeSpan.Zero, (sum, trial) => sum + trial.Duration);
+            if (trials.FirstOrDefault(trial => trial.Failure is not null) is { Failure: CandidateStatus status } first)
+            {
+                Drop(state, status, rung, first.Message!);
+            }
+            else if (trials.All(trial => trial.Score is not null))
+            {
+                var result = CandidateResult.Of(rung, epochs, [.. trials.Select(trial => trial.Score!)],
+                    trials.Aggregate(TimeSpan.Zero, (sum, trial) => sum + trial.Duration));
+                state.Complete(result);
+                completed.Add(state);
+                Info(string.Create(CultureInfo.InvariantCulture,
+                    $"{state.Candidate.Label}: {ComparisonMetrics.ShortName(primary)} = {result.Mean(primary):F4} after {Plural(result.EpochsTrained, "epoch")}."));
+            }
         }
 
-        var folds = new FoldScore[runner.FoldCount];
-        var fitClock = Stopwatch.StartNew();
+        return completed;
+    }
+
+    /// <summary>One candidate on one fold; never throws for the candidate's own failures, which the outcome carries.</summary>
+    private TrialOutcome RunTrial(ComparisonCandidate candidate, int rung, int epochs, int fold)
+    {
+        if (budget.SearchTimeSpent || Cancelled)
+        {
+            StopForLackOfTime();
+            return TrialOutcome.Skipped;
+        }
+
+        var where = new ComparisonProgress(rung, schedule.RungCount, epochs, Interlocked.Increment(ref _trial), _plannedTrials, candidate.Label,
+            fold, 0, budget.Elapsed, budget.Total);
+        Report(where);
+        var clock = Stopwatch.StartNew();
         try
         {
-            for (int fold = 0; fold < folds.Length; fold++)
+            FoldScore score = runner.Run(candidate, epochs, fold, budget.RunToken, report =>
             {
-                if (budget.SearchTimeSpent)
-                {
-                    StopForLackOfTime();
-                    return false;
-                }
-
-                var where = new ComparisonProgress(rung, schedule.RungCount, epochs, ++_trial, _plannedTrials, state.Candidate.Label, fold, 0,
-                    budget.Elapsed, budget.Total);
-                progress?.Report(where);
-                folds[fold] = runner.Run(state.Candidate, epochs, fold, budget.RunToken,
-                    report => progress?.Report(where with { Epoch = report.Epoch, Elapsed = budget.Elapsed }));
-            }
+                Interlocked.Increment(ref _epochsTrained);
+                Report(where with { Epoch = report.Epoch, Elapsed = budget.Elapsed });
+            });
+            return new TrialOutcome(score, null, null, clock.Elapsed);
         }
         catch (OperationCanceledException)
         {
             StopForLackOfTime();
-            return false;
+            return TrialOutcome.Skipped with { Duration = clock.Elapsed };
         }
         catch (InvalidOperationException diverged)
         {
-            Drop(state, CandidateStatus.Diverged, rung, diverged.Message);
-            return false;
+            return new TrialOutcome(null, CandidateStatus.Diverged, diverged.Message, clock.Elapsed);
         }
         catch (Exception refused) when (refused is NotSupportedException or ArgumentException)
         {
             // One candidate's unsupported setting must not end the comparison of the others.
-            Drop(state, CandidateStatus.Failed, rung, refused.Message);
-            return false;
+            return new TrialOutcome(null, CandidateStatus.Failed, refused.Message, clock.Elapsed);
         }
-        finally
-        {
-            state.FitTime += fitClock.Elapsed;
-        }
+    }
 
-        var result = CandidateResult.Of(rung, epochs, folds, fitClock.Elapsed);
-        state.Complete(result);
-        Info(string.Create(CultureInfo.InvariantCulture,
-            $"{state.Candidate.Label}: {ComparisonMetrics.ShortName(primary)} = {result.Mean(primary):F4} after {Plural(result.EpochsTrained, "epoch")}."));
-        return true;
+    private void Report(ComparisonProgress where)
+    {
+        if (progress is not null)
+        {
+            lock (_progressLock)
+            {
+                progress.Report(where);
+            }
+        }
     }
 
     /// <summary>The caller's cancellation or the budget, whichever stopped the search.</summary>
@@ -97,7 +161,7 @@ internal sealed class SuccessiveHalvingSearch(SuccessiveHalvingSchedule schedule
     {
         if (budget.Cancellation.IsCancellationRequested)
         {
-            Cancelled = true;
+            _cancelled = true;
         }
         else
         {
@@ -156,6 +220,12 @@ internal sealed class SuccessiveHalvingSearch(SuccessiveHalvingSchedule schedule
         state.Candidate.Optimizer is Lbfgs ? CandidateStatus.Converged : CandidateStatus.StoppedEarly;
 
     private void Info(string message) => log.Info(MessageSensitivity.None, message);
+
+    /// <summary>What one trial gave: a score, or a failure with its message, or neither (skipped or cut by the budget).</summary>
+    private sealed record TrialOutcome(FoldScore? Score, CandidateStatus? Failure, string? Message, TimeSpan Duration)
+    {
+        public static TrialOutcome Skipped { get; } = new(null, null, null, TimeSpan.Zero);
+    }
 
     internal static string Plural(int count, string noun) => string.Create(CultureInfo.InvariantCulture, $"{count} {noun}{(count == 1 ? "" : "s")}");
 }

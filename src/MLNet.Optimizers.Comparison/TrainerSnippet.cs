@@ -8,9 +8,11 @@ namespace MLNet.Optimizers.Comparison;
 /// <summary>Writes trainer options as the C# that creates the same trainer through ML.NET's catalog.</summary>
 internal static partial class TrainerSnippet
 {
+    private const int Width = 80;
+
     /// <summary>
     /// <c>var trainer = mlContext.….Trainers.…(new ….Options { … });</c> with every setting the search changed from the
-    /// trainer's defaults: columns (when not the defaults), optimizer, batch size, epochs, L2, L1 and seed.
+    /// trainer's defaults: columns (when not the defaults), optimizer, batch size, epochs, L2, L1 and seed. Lines fit 80 columns.
     /// </summary>
     public static string CSharp(LinearTrainerOptions options)
     {
@@ -21,9 +23,10 @@ internal static partial class TrainerSnippet
             _ => ("Regression", "LinearRegression", nameof(LinearRegressionTrainer)),
         };
         var text = new StringBuilder()
-            .AppendLine(CultureInfo.InvariantCulture, $"var trainer = mlContext.{catalog}.Trainers.{method}(new {type}.Options")
-            .AppendLine("{");
-        void Set(string name, string value) => text.AppendLine(CultureInfo.InvariantCulture, $"    {name} = {value},");
+            .AppendLine(CultureInfo.InvariantCulture, $"var trainer = mlContext.{catalog}.Trainers.{method}(")
+            .AppendLine(CultureInfo.InvariantCulture, $"    new {type}.Options")
+            .AppendLine("    {");
+        void Set(string name, string value) => Wrap(text, $"        {name} = {value},", "            ");
         if (options.LabelColumnName != "Label")
         {
             Set(nameof(options.LabelColumnName), Quoted(options.LabelColumnName));
@@ -44,7 +47,19 @@ internal static partial class TrainerSnippet
             Set(nameof(options.Seed), Number(seed));
         }
 
-        return text.Append("});").ToString();
+        return text.Append("    });").ToString();
+    }
+
+    /// <summary>Appends <paramref name="line"/>, broken after commas into lines of at most 80 columns.</summary>
+    private static void Wrap(StringBuilder text, string line, string continuation)
+    {
+        while (line.Length > Width && line.LastIndexOf(", ", Width - 1, StringComparison.Ordinal) is int cut && cut > continuation.Length)
+        {
+            text.AppendLine(line[..(cut + 1)]);
+            line = continuation + line[(cut + 2)..];
+        }
+
+        text.AppendLine(line);
     }
 
     /// <summary>

@@ -10,16 +10,16 @@ namespace MLNet.Optimizers.Comparison;
 /// </summary>
 internal sealed class TrialRunner
 {
-    private readonly MLContext _mlContext;
     private readonly CandidateTrainer _trainer;
     private readonly FoldData[] _folds;
     private readonly ComparisonTask _task;
     private readonly string _labelColumnName;
+    private readonly int _seed;
 
-    private TrialRunner(MLContext mlContext, CandidateTrainer trainer, FoldData[] folds, ComparisonTask task, string labelColumnName)
+    private TrialRunner(CandidateTrainer trainer, FoldData[] folds, ComparisonTask task, string labelColumnName, int seed)
     {
-        _mlContext = mlContext;
         _trainer = trainer;
+        _seed = seed;
         _folds = folds;
         _task = task;
         _labelColumnName = labelColumnName;
@@ -27,7 +27,10 @@ internal sealed class TrialRunner
 
     public int FoldCount => _folds.Length;
 
-    /// <summary>Splits <paramref name="data"/> by <paramref name="foldOfRow"/> and fits the pipeline prefix inside each fold.</summary>
+    /// <summary>
+    /// Splits <paramref name="data"/> (already cached in memory) by <paramref name="foldOfRow"/> and fits the pipeline prefix
+    /// inside each fold on its training rows; the featurized folds are cached, so every trial reads memory.
+    /// </summary>
     /// <exception cref="ArgumentException">The feature column is missing after the prefix.</exception>
     public static TrialRunner Prepare(MLContext mlContext, CandidateTrainer trainer, IDataView data, int[] foldOfRow,
         OptimizerComparisonOptions options)
@@ -49,40 +52,45 @@ internal sealed class TrialRunner
             folds[fold] = new FoldData(trainFeatures, mlContext.Data.Cache(prefix.Transform(heldOut)));
         }
 
-        return new TrialRunner(mlContext, trainer, folds, options.Task, options.LabelColumnName);
+        return new TrialRunner(trainer, folds, options.Task, options.LabelColumnName, options.Seed);
     }
 
-    /// <summary>Trains <paramref name="candidate"/> for <paramref name="epochs"/> epochs on <paramref name="fold"/>'s training rows and scores the held-out rows.</summary>
+    /// <summary>
+    /// Trains <paramref name="candidate"/> for <paramref name="epochs"/> epochs on <paramref name="fold"/>'s training rows and
+    /// scores the held-out rows. Safe to call from several threads at once: each trial has its own context, and the result
+    /// depends only on its arguments and the seed.
+    /// </summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled during training.</exception>
     /// <exception cref="InvalidOperationException">The training diverged.</exception>
     public FoldScore Run(ComparisonCandidate candidate, int epochs, int fold, CancellationToken cancellationToken, Action<EpochReport>? onEpoch)
     {
         FoldData data = _folds[fold];
+        var mlContext = new MLContext(_seed);
         var trainingLoss = new List<double>(epochs);
         var validationLoss = new List<double>(epochs);
-        ITransformer model = _trainer.Fit(candidate, epochs, data.Train, data.HeldOut, report =>
+        ITransformer model = _trainer.Fit(mlContext, candidate, epochs, data.Train, data.HeldOut, report =>
         {
             trainingLoss.Add(report.TrainingLoss);
             validationLoss.Add(report.ValidationLoss ?? double.NaN);
             onEpoch?.Invoke(report);
         }, cancellationToken);
-        return new FoldScore(Evaluate(model.Transform(data.HeldOut)), trainingLoss, validationLoss);
+        return new FoldScore(Evaluate(mlContext, model.Transform(data.HeldOut)), trainingLoss, validationLoss);
     }
 
-    private Dictionary<ComparisonMetric, double> Evaluate(IDataView scored)
+    private Dictionary<ComparisonMetric, double> Evaluate(MLContext mlContext, IDataView scored)
     {
         switch (_task)
         {
             case ComparisonTask.BinaryClassification:
-                var binary = _mlContext.BinaryClassification.Evaluate(scored, _labelColumnName);
+                var binary = mlContext.BinaryClassification.Evaluate(scored, _labelColumnName);
                 return new() { [ComparisonMetric.AreaUnderRocCurve] = binary.AreaUnderRocCurve, [ComparisonMetric.Accuracy] = binary.Accuracy,
                     [ComparisonMetric.LogLoss] = binary.LogLoss };
             case ComparisonTask.MulticlassClassification:
-                var multiclass = _mlContext.MulticlassClassification.Evaluate(scored, _labelColumnName);
+                var multiclass = mlContext.MulticlassClassification.Evaluate(scored, _labelColumnName);
                 return new() { [ComparisonMetric.MacroAccuracy] = multiclass.MacroAccuracy, [ComparisonMetric.MicroAccuracy] = multiclass.MicroAccuracy,
                     [ComparisonMetric.LogLoss] = multiclass.LogLoss };
             default:
-                var regression = _mlContext.Regression.Evaluate(scored, _labelColumnName);
+                var regression = mlContext.Regression.Evaluate(scored, _labelColumnName);
                 return new() { [ComparisonMetric.RSquared] = regression.RSquared, [ComparisonMetric.RootMeanSquaredError] = regression.RootMeanSquaredError };
         }
     }

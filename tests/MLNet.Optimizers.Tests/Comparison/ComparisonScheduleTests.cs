@@ -68,7 +68,7 @@ public class ComparisonScheduleTests
         // Successive halving ranks the latest results: B (0.965) before A (0.96).
         Assert.Equal([1, 0], new[] { a, b }.OrderBy(s => s, ResultRanking.ByLatest(ComparisonMetric.AreaUnderRocCurve)).Select(s => s.Index));
 
-        var trainer = new CandidateTrainer(new Microsoft.ML.MLContext(1), ComparisonTask.BinaryClassification, "Label", "Features", 5, 32);
+        var trainer = new CandidateTrainer(ComparisonTask.BinaryClassification, "Label", "Features", 5, 32);
         LeaderboardRow row = a.ToRow(1, ComparisonMetric.AreaUnderRocCurve, trainer, firstRungEpochs: 3);
         Assert.Equal(3, row.EpochsTrained);
         Assert.Equal(0.97, row.PrimaryMetricMean);
@@ -98,4 +98,12 @@ public class ComparisonScheduleTests
 
     private static CandidateResult Result(int rung, int epochs, double auc, double fitSeconds = 1) => new(rung, epochs, epochs, false,
         new() { [ComparisonMetric.AreaUnderRocCurve] = MetricSummary.Of([auc]) }, new double[epochs], new double[epochs], TimeSpan.FromSeconds(fitSeconds));
+
+    [Fact]
+    public void Interleaved_TakesOneCandidateOfEachFamilyInTurn()
+    {
+        CandidateState[] states = [.. OptimizerComparison.DefaultCandidates([0.1, 1]).Take(6).Select((c, i) => new CandidateState(c, i))];
+        // Sgd 0.1, Sgd 1, Sgd+momentum 0.1, Sgd+momentum 1, Sgd+Nesterov 0.1, Sgd+Nesterov 1 -> each family's first, then each one's second.
+        Assert.Equal([0, 2, 4, 1, 3, 5], SuccessiveHalvingSearch.Interleaved(states).Select(s => s.Index));
+    }
 }

@@ -79,7 +79,9 @@ public class OptimizerComparisonTests(BreastCancerComparisonFixture fixture) : I
         LeaderboardRow best = _result.Best;
         var trainerOptions = best.TrainerOptions;
         string snippet = best.ToCSharp();
-        Assert.Contains("mlContext.BinaryClassification.Trainers.LogisticRegression(new LogisticRegressionTrainer.Options", snippet, StringComparison.Ordinal);
+        Assert.StartsWith("var trainer = mlContext.BinaryClassification.Trainers.LogisticRegression(\n    new LogisticRegressionTrainer.Options",
+            snippet.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.All(snippet.ReplaceLineEndings("\n").Split('\n'), line => Assert.True(line.Length <= 80, line));
         Assert.Contains($"BatchSize = 16,", snippet, StringComparison.Ordinal);
         Assert.Contains($"NumberOfEpochs = {trainerOptions.NumberOfEpochs},", snippet, StringComparison.Ordinal);
         Assert.Contains($"Optimizer = new {best.Configuration.Split(',')[0]}", snippet, StringComparison.Ordinal);
@@ -223,6 +225,13 @@ public class OptimizerComparisonRunTests
         Assert.Equal(TimeSpan.FromMilliseconds(18 * 210), result.Elapsed);
         Assert.Equal(6, result.Leaderboard.Count(row => row.RungReached == 0));
         Assert.Equal(14 - 6, result.Leaderboard.Count(row => row.Status == CandidateStatus.NotEvaluated));
+
+        // 54 epochs took 3.78 s: 70 ms each. The schedule (14 x 3, 4 x 9, 1 x 27 epochs on 3 folds) plans 315 epochs, 22.05 s,
+        // which is 90% of 24.5 s: rounded up, 30 s.
+        Assert.Equal(0, result.StoppedInRung);
+        Assert.Equal(TimeSpan.FromSeconds(30), result.EstimatedBudgetToComplete);
+        Assert.Equal("The budget ran out in rung 1 of 3: 6 candidates stopped before their next rung (BudgetExhausted), 8 candidates never " +
+            "evaluated (NotEvaluated). About 30 s would complete the search.", ComparisonReport.BudgetLine(result));
     }
 
     [Fact]
@@ -235,7 +244,7 @@ public class OptimizerComparisonRunTests
         options.Candidates = [new ComparisonCandidate(new Adam(learningRate: 0.05))];
         options.MaximumNumberOfEpochs = 5;
         int epochsReported = 0;
-        var error = Assert.Throws<InvalidOperationException>(() => new OptimizerComparison(mlContext).Run(options,
+        var error = Assert.Throws<TimeoutException>(() => new OptimizerComparison(mlContext).Run(options,
             new SynchronousProgress(p => { if (p.Epoch > 0) { epochsReported++; clock.Advance(TimeSpan.FromMilliseconds(300)); } })));
 
         Assert.Contains("time budget of 1 s ran out before any candidate finished its first rung", error.Message, StringComparison.Ordinal);
@@ -251,7 +260,34 @@ public class OptimizerComparisonRunTests
         NumberOfFolds = 3,
         TimeBudget = budget,
         TimeProvider = clock,
+        // One run at a time, so the fake clock advances in the same order on every machine.
+        MaxDegreeOfParallelism = 1,
     };
+
+    [Fact]
+    public void ParallelRuns_GiveTheSameResultsAsOneAtATime()
+    {
+        ComparisonResult Run(int parallelism)
+        {
+            var mlContext = new MLContext(seed: 1);
+            var options = IrisOptions(mlContext, TimeProvider.System, TimeSpan.FromHours(1));
+            options.MaximumNumberOfEpochs = 9;
+            options.MaxDegreeOfParallelism = parallelism;
+            return new OptimizerComparison(mlContext).Run(options);
+        }
+
+        ComparisonResult serial = Run(1), parallel = Run(4);
+        Assert.Equal(serial.Leaderboard.Select(r => r.PrimaryMetricMean), parallel.Leaderboard.Select(r => r.PrimaryMetricMean));
+        foreach (LeaderboardRow row in serial.Leaderboard)
+        {
+            LeaderboardRow same = parallel.Leaderboard.Single(r => r.CandidateIndex == row.CandidateIndex);
+            Assert.Equal(row.Status, same.Status);
+            Assert.Equal(row.EpochsTrained, same.EpochsTrained);
+            Assert.Equal(row.Metrics[ComparisonMetric.LogLoss].PerFold, same.Metrics[ComparisonMetric.LogLoss].PerFold);
+        }
+
+        Assert.Equal(serial.Curves.Select(c => c.ValidationLoss), parallel.Curves.Select(c => c.ValidationLoss));
+    }
 
     [Fact]
     public void PrimaryMetricOfAnotherTask_IsRejectedByName()

@@ -331,7 +331,7 @@ public sealed class CsvDataSet
     private static (ComparisonTask Task, string Reason) ChooseTask(CsvColumnProfile label, char decimalMarker, ComparisonTask? requested)
     {
         int values = label.Distinct.Count;
-        string count = label.DistinctCapped ? Invariant($"more than {values} values") : Invariant($"{values} value{(values == 1 ? "" : "s")}");
+        string count = label.DistinctCapped ? Invariant($"more than {values - 1} values") : Invariant($"{values} value{(values == 1 ? "" : "s")}");
         string sample = string.Join(", ", label.Distinct.Take(5)) + (values > 5 ? ", ..." : "");
         bool numeric = IsNumeric(label, decimalMarker);
         const string setting = nameof(CsvDataSetOptions.Task);

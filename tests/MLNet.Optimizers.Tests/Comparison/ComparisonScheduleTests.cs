@@ -106,4 +106,13 @@ public class ComparisonScheduleTests
         // Sgd 0.1, Sgd 1, Sgd+momentum 0.1, Sgd+momentum 1, Sgd+Nesterov 0.1, Sgd+Nesterov 1 -> each family's first, then each one's second.
         Assert.Equal([0, 2, 4, 1, 3, 5], SuccessiveHalvingSearch.Interleaved(states).Select(s => s.Index));
     }
+
+    [Fact]
+    public void ChartAxis_IgnoresAnExplodingCurve()
+    {
+        // Three sane curves starting near 0.7 and one that explodes to 1e47: the axis stays near the sane ones.
+        (double bottom, double top) = ConvergencePlot.AxisRange([[0.7, 0.3, 0.1], [0.69, 0.4, 0.35], [0.72, 0.5, 0.2], [0.8, 5, 1e47]]);
+        Assert.Equal(0.1 / 1.1, bottom, 12);
+        Assert.InRange(top, 2.0, 3.0);
+    }
 }

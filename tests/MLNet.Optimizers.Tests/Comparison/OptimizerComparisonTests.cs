@@ -116,15 +116,15 @@ public class OptimizerComparisonTests(BreastCancerComparisonFixture fixture) : I
             Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }, png[..8]);
             Assert.True(png.Length > 10_000, $"PNG of {png.Length} bytes");
 
-            // One line per candidate that has a curve: its own colour strokes at least one path of the SVG.
+            // The top candidates in distinct colours, each stroking at least one path of the SVG; the others grey.
             XDocument svg = XDocument.Load(files.ValidationLossSvg);
             var strokes = svg.Descendants().Select(e => (string?)e.Attribute("stroke")).OfType<string>()
                 .Select(s => s.ToLowerInvariant()).ToHashSet();
             IReadOnlyDictionary<int, string> colors = ConvergencePlot.SeriesColors(_result);
-            Assert.Equal(_result.Curves.Count, colors.Values.Distinct().Count());
-            ConvergenceCurve[] drawn = [.. _result.Curves.Where(c => c.ValidationLoss.Count > 0)];
-            Assert.True(drawn.Length >= 65, $"{drawn.Length} curves");
-            Assert.All(drawn, curve => Assert.Contains(colors[curve.CandidateIndex], strokes));
+            string[] top = [.. _result.Leaderboard.Take(ConvergencePlot.HighlightedCount).Select(r => colors[r.CandidateIndex])];
+            Assert.Equal(ConvergencePlot.HighlightedCount, top.Distinct().Count());
+            Assert.All(top, color => Assert.Contains(color, strokes));
+            Assert.Single(_result.Leaderboard.Skip(ConvergencePlot.HighlightedCount).Select(r => colors[r.CandidateIndex]).Distinct());
 
             string html = File.ReadAllText(files.Html);
             Assert.Contains("<table id=\"leaderboard\">", html);

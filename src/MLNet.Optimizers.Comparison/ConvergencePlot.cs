@@ -130,7 +130,7 @@ public static class ConvergencePlot
     }
 
     /// <summary>
-    /// The y range: from the lowest finite loss to a top that ignores explosions — three times the 90th percentile of the
+    /// The y range: from the lowest finite loss to a top that ignores explosions — 1.5 times the 90th percentile of the
     /// curves' first losses (where every sane run starts), but at least the highest loss of the curves that stay under it.
     /// </summary>
     internal static (double Bottom, double Top) AxisRange(IEnumerable<IReadOnlyList<double>> curves)
@@ -142,7 +142,7 @@ public static class ConvergencePlot
         }
 
         double[] starts = [.. finite.Select(c => c[0]).Order()];
-        double cap = 3 * starts[(int)Math.Floor(0.9 * (starts.Length - 1))];
+        double cap = 1.5 * starts[(int)Math.Floor(0.9 * (starts.Length - 1))];
         double top = Math.Max(cap, finite.Where(c => c.Max() <= cap).Select(c => c.Max()).DefaultIfEmpty(cap).Max());
         double bottom = finite.Min(c => c.Min());
         return (bottom / 1.1, top * 1.1);

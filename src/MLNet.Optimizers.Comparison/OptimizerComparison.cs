@@ -97,7 +97,7 @@ public sealed class OptimizerComparison
         var schedule = new SuccessiveHalvingSchedule(candidates.Count, options.MaximumNumberOfEpochs, options.ReductionFactor);
         if (labels.BlankLabelRows > 0)
         {
-            Info(log, $"{labels.BlankLabelRows} rows with a blank label left out.");
+            Info(log, $"{SuccessiveHalvingSearch.Plural(labels.BlankLabelRows, "row")} with a blank label left out.");
         }
 
         Info(log, $"{candidates.Count} candidates, {options.NumberOfFolds} folds of {labels.RowCount} rows, rungs of " +
@@ -185,7 +185,7 @@ public sealed class OptimizerComparison
 
         if (options.TimeBudget <= TimeSpan.Zero)
         {
-            throw new ArgumentOutOfRangeException(nameof(options.TimeBudget), options.TimeBudget, "TimeBudget must be > 0.");
+            throw new ArgumentOutOfRangeException(nameof(options.TimeBudget), $"TimeBudget must be > 0; got {options.TimeBudget}.");
         }
 
         IReadOnlyList<ComparisonCandidate> candidates = options.Candidates ?? DefaultCandidates(options.LearningRateMultipliers);
@@ -198,7 +198,7 @@ public sealed class OptimizerComparison
         ComparisonMetric primary = options.PrimaryMetric ?? allowed[0];
         if (!allowed.Contains(primary))
         {
-            throw new ArgumentOutOfRangeException(nameof(options.PrimaryMetric), primary,
+            throw new ArgumentOutOfRangeException(nameof(options.PrimaryMetric),
                 $"PrimaryMetric {primary} does not apply to {options.Task}; use one of: {string.Join(", ", allowed)}.");
         }
 

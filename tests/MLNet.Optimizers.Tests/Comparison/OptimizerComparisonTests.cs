@@ -300,5 +300,7 @@ public class OptimizerComparisonRunTests
         };
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => new OptimizerComparison(mlContext).Run(options));
         Assert.Equal("PrimaryMetric", error.ParamName);
+        // The value is stated once, in the message (no "Actual value was" suffix).
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(error.Message, "RSquared"));
     }
 }

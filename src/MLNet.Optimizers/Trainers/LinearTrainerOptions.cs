@@ -56,7 +56,9 @@ public abstract class LinearTrainerOptions
     /// <value>Default <see cref="Defaults.L2Regularization"/> (1e-4).</value>
     public double L2Regularization = Defaults.L2Regularization;
 
-    /// <summary>c in the penalty c·‖W‖₁ (applied by a proximal step, so weights reach exact zeros); the bias is never penalised.</summary>
+    /// <summary>c in the penalty c·‖W‖₁, added to the weighted MEAN data loss (first-order rules: a proximal step; <see cref="Lbfgs"/>:
+    /// OWL-QN; both give exact zeros); the bias is never penalised. Equals ML.NET's L-BFGS <c>L1Regularization</c> divided by the
+    /// number of training rows.</summary>
     /// <value>Default 0.</value>
     public double L1Regularization = Defaults.L1Regularization;
 

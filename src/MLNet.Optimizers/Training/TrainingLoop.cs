@@ -19,12 +19,13 @@ namespace MLNet.Optimizers.Training;
 /// <c>w ← sign(w)·max(|w| − lr·L1, 0)</c> on the weights, which makes weights exactly zero. With adaptive rules (Adam, …)
 /// the threshold uses the scalar learning rate, not the per-coordinate step (the usual approximation, not an exact proximal
 /// Adam); with schedule-free rules it acts on the training point y.</para>
-/// <para><b>L-BFGS</b> minimises the full-batch <c>objective + (L2/2)·‖W‖²</c> through its objective callback; one epoch is
+/// <para><b>L-BFGS</b> minimises the full-batch <c>objective + (L2/2)·‖W‖²</c> through its objective callback, plus
+/// <c>L1·‖W‖₁</c> as an <see cref="LbfgsL1Penalty"/> on the weights (OWL-QN, exact zeros); one epoch is
 /// one L-BFGS iteration (reported through its iteration callback), and it may stop before
 /// <see cref="TrainingOptions.NumberOfEpochs"/> when it converges. BatchSize, Shuffle, the learning-rate schedule and
 /// gradient clipping do not apply and are ignored. There is no separate budget of objective evaluations (PyTorch's
 /// <c>max_eval</c>, default 1.25·max_iter), so that NumberOfEpochs iterations can run; each line search is bounded anyway.
-/// L1 is rejected: its kink at 0 needs OWL-QN, which is not implemented.</para>
+/// The reported training loss is the data loss, without either penalty.</para>
 /// <para><b>Sparse data</b> with mini-batches, an <see cref="ISparseStepOptimizer"/> that supports lazy steps (Sgd, Adagrad
 /// and Adam without coupled weight decay; AdamW), and no L2, L1 or clipping: each batch computes its gradient at the
 /// touched coordinates only and takes a lazy sparse step, so a batch costs O(non-zeros) whatever the dimension. Rules whose
@@ -321,7 +322,7 @@ public sealed class TrainingLoop
             // last iteration is not re-evaluated (as in PyTorch), so that one is computed here.
             double trainingLoss = lbfgs.LineSearch == LineSearch.None && epoch == options.NumberOfEpochs
                 ? train.FullPass(_objective, parameters, default, withGradient: false, out _)
-                : iteration.Loss - L2Penalty(layout, parameters);
+                : iteration.Loss - L2Penalty(layout, parameters) - L1Penalty(layout, parameters);
             double? validationLoss = validation?.FullPass(_objective, parameters, default, withGradient: false, out _);
             if (validationLoss is double v && !double.IsFinite(v))
             {
@@ -339,7 +340,10 @@ public sealed class TrainingLoop
         }
 
         // One epoch is one iteration, so the evaluation budget is left open: each iteration's line search is bounded anyway.
-        var outcome = lbfgs.Minimize(parameters, Objective, options.NumberOfEpochs, maxEvaluations: int.MaxValue, OnIteration, options.CancellationToken);
+        // L1 goes to L-BFGS as a term of its own (OWL-QN), on the weights only.
+        var l1 = new LbfgsL1Penalty(options.L1Regularization, 0, layout.WeightCount);
+        var outcome = lbfgs.Minimize(parameters, Objective, options.NumberOfEpochs, maxEvaluations: int.MaxValue, OnIteration,
+            options.CancellationToken, l1);
         return new TrainingResult(layout, monitor.BestParameters ?? parameters, history, stoppedEarly, monitor.BestEpoch, outcome.StopReason);
     }
 
@@ -353,6 +357,9 @@ public sealed class TrainingLoop
         var weights = layout.Weights(parameters);
         return 0.5 * _options.L2Regularization * LbfgsMath.Dot(weights, weights);
     }
+
+    private double L1Penalty(LinearModelLayout layout, ReadOnlySpan<float> parameters) =>
+        _options.L1Regularization == 0 ? 0 : _options.L1Regularization * LbfgsMath.SumAbs(layout.Weights(parameters));
 
     /// <summary>Rejects data before any epoch runs: labels the objective cannot take, or no positive weight.</summary>
     private void EnsureUsable(TrainingData data, string name)
@@ -439,14 +446,6 @@ public sealed class TrainingLoop
             throw new ArgumentException(
                 $"Optimizer must be a first-order optimizer (Sgd, Adam, …) or Lbfgs; got {options.Optimizer?.ToString() ?? "null"}.",
                 nameof(TrainingOptions.Optimizer));
-        }
-
-        if (options.Optimizer is Lbfgs && options.L1Regularization != 0)
-        {
-            throw new ArgumentException(
-                $"L1Regularization = {options.L1Regularization} is not supported with Lbfgs: the L1 term is not differentiable at 0 and " +
-                "needs OWL-QN, which is not implemented. Use a first-order optimizer (its proximal step gives exact zeros) or set L1Regularization = 0.",
-                nameof(TrainingOptions.L1Regularization));
         }
 
         Check.AtLeast(options.NumberOfEpochs, 1, nameof(TrainingOptions.NumberOfEpochs));

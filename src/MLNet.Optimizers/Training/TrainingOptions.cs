@@ -34,9 +34,9 @@ public sealed class TrainingOptions
     public double L2Regularization;
 
     /// <summary>
-    /// λ₁ ≥ 0: adds <c>λ₁·‖W‖₁</c>, applied after each step as the proximal soft-threshold
-    /// <c>w ← sign(w)·max(|w| − lr·λ₁, 0)</c>, which sets weights exactly to zero. Biases are not penalised. Not supported with
-    /// L-BFGS (that would need OWL-QN).
+    /// λ₁ ≥ 0: adds <c>λ₁·‖W‖₁</c>; first-order optimizers apply it after each step as the proximal soft-threshold
+    /// <c>w ← sign(w)·max(|w| − lr·λ₁, 0)</c>, L-BFGS minimises it by OWL-QN; both set weights exactly to zero. Biases are
+    /// not penalised.
     /// </summary>
     public double L1Regularization;
 

@@ -30,10 +30,10 @@ namespace MLNet.Optimizers;
 /// <para><b>L1 (OWL-QN).</b> Given an <see cref="LbfgsL1Penalty"/> with λ₁ &gt; 0, the objective callback stays the smooth part
 /// f and the minimizer adds the L1 term itself: it minimises F = f + λ₁·Σⱼ∈P |θⱼ| by OWL-QN (Andrew &amp; Gao 2007). The
 /// pseudo-gradient ◇F replaces g in the direction, the stopping test (max |◇ᵢF| ≤ gradientTolerance) and the reports;
-/// the direction is projected onto the orthant of −◇F; every trial point is projected onto the current orthant, so
-/// weights reach exact zeros; the line search is a backtracking (Armijo) search on F along that projected path (the
-/// strong-Wolfe conditions need a smooth objective), at most 25 evaluations; the curvature pairs use the step actually
-/// taken and the smooth gradients. Every loss reported (<see cref="LbfgsIteration.Loss"/>, <see cref="LbfgsResult"/>)
+/// the direction of every coordinate at zero is projected onto the orthant of −◇F; every trial point is projected onto
+/// the current orthant, so weights reach exact zeros; the line search is a backtracking (Armijo) search on F along that
+/// projected path (the strong-Wolfe conditions need a smooth objective), at most 25 evaluations; the curvature pairs use
+/// the step actually taken and the smooth gradients. Every loss reported (<see cref="LbfgsIteration.Loss"/>, <see cref="LbfgsResult"/>)
 /// is F, penalty included, and the change test uses the step actually taken. See <c>LbfgsOrthantWise</c> for the
 /// formulas. With λ₁ = 0 (the default) nothing of this runs: the iterates are those of plain L-BFGS, bit for bit.</para>
 /// <para>Parameters, gradients and the history are float; dot products, norms and every line-search scalar are double.
@@ -208,7 +208,7 @@ public sealed class Lbfgs : IOptimizer
 
             if (orthantWise is not null)
             {
-                LbfgsOrthantWise.ProjectDirection(l1, steering, direction);
+                LbfgsOrthantWise.ProjectDirection(l1, parameters, steering, direction);
             }
 
             gradient.CopyTo(state.PreviousGradient, 0);

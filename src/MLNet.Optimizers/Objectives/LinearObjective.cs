@@ -12,7 +12,8 @@ namespace MLNet.Optimizers.Objectives;
 /// products): the scores <c>S = X·Wᵀ</c> by register-tiled single-precision multiply-adds (<see cref="DenseTileKernels"/>),
 /// then each row's loss and ∂ℓ/∂s from the scores in double, then the weight gradient <c>G += Cᵀ·X</c> with
 /// <c>C = w·∂ℓ/∂s</c> rounded to float, summed over the tile's rows in single precision and added to a double total once per
-/// tile. Biases, losses, weights and every total are double.</para>
+/// tile. Biases, losses, weights and every total are double. Small dense data sets (at most 2²² multiply-adds per pass) are
+/// evaluated row by row in double instead, as sparse data are.</para>
 /// <para><b>Precision kept (dense).</b> A score carries the rounding of a single-precision dot product (about √D·2⁻²⁴
 /// relative to Σ|xⱼwⱼ|) where the double path had none to speak of; rounding errors of different rows are independent, so
 /// the mean loss stays within 1e-6 (relative) of the all-double evaluation, and each gradient entry within 1e-6 of the
@@ -76,6 +77,14 @@ public abstract class LinearObjective
 
     /// <summary>Whether blocks may run in parallel; only tests turn it off (to show parallel equals serial bit for bit).</summary>
     internal bool ParallelBlocks { get; init; } = true;
+
+    /// <summary>
+    /// Dense data sets with at most this many multiply-adds per pass (rows × features × outputs) are evaluated row by row in
+    /// double, like sparse data: at that size a pass takes milliseconds either way, and double scores let L-BFGS (and OWL-QN's
+    /// optimality conditions) converge to 1e-6 and beyond, where single-precision scores put a noise floor of about 1e-5 on
+    /// the gradient. Larger data sets take the single-precision tile kernels. Only tests change it.
+    /// </summary>
+    internal long ExactDenseMultiplyAdds { get; init; } = 1L << 22;
 
     /// <summary>The parameter layout of this objective's model over <paramref name="data"/>'s features.</summary>
     /// <param name="data">The data.</param>
@@ -277,7 +286,7 @@ public abstract class LinearObjective
                 continue;
             }
 
-            SparseRowScores(data, row, parameters, scores, out var indices, out var values);
+            RowScoresInDouble(data, row, parameters, scores, out var indices, out var values);
             loss += w * RowLoss(scores, labels[row], writeScoreGradient: true);
             weight += w;
             for (int k = 0; k < outputs; k++)
@@ -375,7 +384,8 @@ public abstract class LinearObjective
 
         block.Loss = 0;
         block.Weight = 0;
-        if (data.DenseFeatures is { } dense)
+        if (data.DenseFeatures is { } dense
+            && (long)data.RowCount * data.FeatureCount * OutputCount > ExactDenseMultiplyAdds)
         {
             int tileRows = TileRowsFor(data.FeatureCount, OutputCount);
             var buffers = t_tileBuffers;
@@ -392,7 +402,7 @@ public abstract class LinearObjective
         }
         else
         {
-            ProcessSparseRows(data, rows, workspace.Parameters, block, withGradient);
+            ProcessRowsInDouble(data, rows, workspace.Parameters, block, withGradient);
         }
     }
 
@@ -467,9 +477,10 @@ public abstract class LinearObjective
     }
 
     /// <summary>Sparse rows one by one, in double, touching only the stored non-zeros.</summary>
-    private void ProcessSparseRows(TrainingData data, ReadOnlySpan<int> rows, ReadOnlySpan<float> parameters, BlockPartial block,
+    private void ProcessRowsInDouble(TrainingData data, ReadOnlySpan<int> rows, ReadOnlySpan<float> parameters, BlockPartial block,
         bool withGradient)
     {
+        bool dense = data.DenseFeatures is not null;
         int outputs = OutputCount, features = data.FeatureCount, weightCount = outputs * features;
         Span<double> scores = block.RowScores;
         Span<double> partial = block.Gradient;
@@ -483,7 +494,7 @@ public abstract class LinearObjective
                 continue;
             }
 
-            SparseRowScores(data, row, parameters, scores, out var indices, out var values);
+            RowScoresInDouble(data, row, parameters, scores, out var indices, out var values);
             loss += w * RowLoss(scores, labels[row], withGradient);
             weight += w;
             if (withGradient)
@@ -492,9 +503,19 @@ public abstract class LinearObjective
                 {
                     double c = w * scores[k];
                     var g = partial.Slice(k * features, features);
-                    for (int p = 0; p < indices.Length; p++)
+                    if (dense)
                     {
-                        g[indices[p]] += c * values[p];
+                        for (int j = 0; j < values.Length; j++)
+                        {
+                            g[j] += c * values[j];
+                        }
+                    }
+                    else
+                    {
+                        for (int p = 0; p < indices.Length; p++)
+                        {
+                            g[indices[p]] += c * values[p];
+                        }
                     }
 
                     partial[weightCount + k] += c;
@@ -510,20 +531,39 @@ public abstract class LinearObjective
     /// The K scores of one sparse row, in double (each stored value times its weight, widened exactly, summed in order, then
     /// the bias), and the row's feature indices and values.
     /// </summary>
-    private void SparseRowScores(TrainingData data, int row, ReadOnlySpan<float> parameters, Span<double> scores,
+    private void RowScoresInDouble(TrainingData data, int row, ReadOnlySpan<float> parameters, Span<double> scores,
         out ReadOnlySpan<int> indices, out ReadOnlySpan<float> values)
     {
         int features = data.FeatureCount, weightCount = OutputCount * features;
-        int start = data.RowOffsets![row], length = data.RowOffsets[row + 1] - start;
-        indices = data.Indices.AsSpan(start, length);
-        values = data.Values.AsSpan(start, length);
+        if (data.DenseFeatures is { } dense)
+        {
+            indices = default;
+            values = dense.AsSpan(row * features, features);
+        }
+        else
+        {
+            int start = data.RowOffsets![row], length = data.RowOffsets[row + 1] - start;
+            indices = data.Indices.AsSpan(start, length);
+            values = data.Values.AsSpan(start, length);
+        }
+
         for (int k = 0; k < scores.Length; k++)
         {
             var wk = parameters.Slice(k * features, features);
             double s = 0;
-            for (int p = 0; p < indices.Length; p++)
+            if (data.DenseFeatures is not null)
             {
-                s += values[p] * (double)wk[indices[p]];
+                for (int j = 0; j < values.Length; j++)
+                {
+                    s += values[j] * (double)wk[j];
+                }
+            }
+            else
+            {
+                for (int p = 0; p < indices.Length; p++)
+                {
+                    s += values[p] * (double)wk[indices[p]];
+                }
             }
 
             scores[k] = s + parameters[weightCount + k];

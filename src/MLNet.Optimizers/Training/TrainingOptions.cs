@@ -106,7 +106,7 @@ public class TrainingOptions
     {
         if (Optimizer is not (FirstOrderOptimizer or Lbfgs))
         {
-            throw new ArgumentOutOfRangeException(nameof(Optimizer), Optimizer,
+            throw new ArgumentOutOfRangeException(nameof(Optimizer),
                 $"Optimizer must be a first-order optimizer (Sgd, Adam, …) or Lbfgs; got {Optimizer?.ToString() ?? "null"}.");
         }
 

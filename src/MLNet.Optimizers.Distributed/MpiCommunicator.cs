@@ -45,6 +45,27 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
         Rank = rank;
         Size = size;
         Library = $"{mpi.LibraryVersion()} ({mpi.Name})";
+        EnsureLauncherAgrees(size);
+    }
+
+    /// <summary>
+    /// The launchers tell each process the job size (Open MPI's mpirun: OMPI_COMM_WORLD_SIZE; MPICH's Hydra: PMI_SIZE). A library
+    /// of the other implementation does not understand that launcher and starts each process as a job of one, which would
+    /// silently train N separate models; stop with an explanation instead.
+    /// </summary>
+    private void EnsureLauncherAgrees(int size)
+    {
+        foreach (string variable in (string[])["OMPI_COMM_WORLD_SIZE", "PMI_SIZE"])
+        {
+            if (int.TryParse(Environment.GetEnvironmentVariable(variable), out int launched) && launched != size)
+            {
+                _mpi.Finalize();
+                throw new InvalidOperationException(
+                    $"The launcher started {launched} processes ({variable} = {launched}) but {Library} sees a job of {size}: the launcher " +
+                    $"(mpirun/mpiexec) and the MPI library come from different implementations. Use the mpirun of the same MPI, or set " +
+                    $"{MpiLibrary.LibraryVariable} to the library that matches the launcher (Open MPI: libmpi.so.40; MPICH: libmpich.so.12).");
+            }
+        }
     }
 
     /// <summary>

@@ -157,7 +157,7 @@ internal sealed unsafe class MpiLibrary
         }
     }
 
-    /// <summary>MPI_Get_library_version's text, e.g. "Open MPI v4.1.4, …", first line only.</summary>
+    /// <summary>MPI_Get_library_version's text, e.g. "Open MPI v4.1.4, …": the first line, with runs of blanks as one space.</summary>
     public string LibraryVersion()
     {
         // MPI_MAX_LIBRARY_VERSION_STRING: 256 in Open MPI, 8192 in MPICH.
@@ -169,7 +169,7 @@ internal sealed unsafe class MpiLibrary
         }
 
         string version = Encoding.UTF8.GetString(buffer, 0, Math.Clamp(length, 0, buffer.Length)).TrimEnd('\0');
-        return version.Split('\n', 2)[0].Trim();
+        return string.Join(' ', version.Split('\n', 2)[0].Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries));
     }
 
     private string ErrorText(int code)

@@ -9,7 +9,8 @@ using MLNet.Optimizers.Benchmarks;
 // A short job by default (one in-process launch, few iterations) so a full run takes minutes; pass BenchmarkDotNet's own
 // options (e.g. --job Medium, --filter '*UpdateStep*') to change it. Never run in CI: CI only builds this project.
 // `memory` as the first argument runs the peak-memory check instead (see MemoryCheck); `race` runs the comparison with
-// ML.NET's trainers (see TrainingRace).
+// ML.NET's trainers (see TrainingRace); `mpi-scaling` and `mpi-allreduce`, under mpirun, the data-parallel scaling runs
+// (see MpiScaling and scripts/mpi-scaling.sh).
 var shortJob = Job.Default
     .WithToolchain(InProcessEmitToolchain.Instance)
     .WithLaunchCount(1)
@@ -33,6 +34,19 @@ if (args is ["memory", ..])
 if (args is ["race-profile", ..])
 {
     TrainingRace.Profile(args.Length > 1 ? args[1] : null);
+    return;
+}
+
+if (args is ["mpi-scaling", ..])
+{
+    int Argument(int index, int fallback) => args.Length > index ? int.Parse(args[index], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+    MpiScaling.Scaling(rows: Argument(1, 1_000_000), features: Argument(2, 100), iterations: Argument(3, 20));
+    return;
+}
+
+if (args is ["mpi-allreduce", ..])
+{
+    MpiScaling.Allreduce();
     return;
 }
 

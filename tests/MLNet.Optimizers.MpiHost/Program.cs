@@ -1,5 +1,6 @@
 using System.Globalization;
 using MLNet.Optimizers.Distributed;
+using MLNet.Optimizers.MpiHost;
 using MLNet.Optimizers.Training;
 
 // One rank of an integration test. Every rank prints its lines prefixed with "rank r:", so the test can tell them apart in
@@ -12,8 +13,12 @@ try
         case "collectives":
             Collectives(mpi);
             break;
+        case "fit" when args.Length == 3:
+            var (parameters, objective) = DistributedFits.Fit(args[1], args[2], mpi);
+            Console.WriteLine($"rank {mpi.Rank}: objective {objective.ToString("R", CultureInfo.InvariantCulture)} parameters {Format([.. parameters.Select(p => (double)p)])}");
+            break;
         default:
-            throw new ArgumentException($"Unknown command '{args.FirstOrDefault()}'; expected: collectives.");
+            throw new ArgumentException($"Unknown command '{string.Join(' ', args)}'; expected: collectives, or fit NAME CSV.");
     }
 }
 catch (Exception e)

@@ -108,8 +108,11 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
         TrainingResult result;
         if (_options.CacheData)
         {
-            TrainingData cached = training.ReadAll();
-            TrainingData? cachedValidation = validation?.ReadAll();
+            // A shard that cannot be read (no rows, a bad value) fails on its rank alone: tell the others before they wait for it.
+            TrainingData cached = RankAgreement.Collectively(_options.Communicator, training.ReadAll, "read their training data");
+            TrainingData? cachedValidation = validation is null
+                ? null
+                : RankAgreement.Collectively(_options.Communicator, validation.ReadAll, "read their validation data");
             LogStart(channel, $"{cached.RowCount} rows", layout);
             result = loop.Train(cached, cachedValidation, initialParameters);
         }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 
 namespace MLNet.Optimizers.Training;
 
@@ -61,6 +62,44 @@ internal static class RankAgreement
                 $"{name}: rank(s) {string.Join(", ", empty)} of {communicator.Size} have no row with a positive weight; every rank's shard " +
                 "needs at least one (a rank without rows would wait forever). Use fewer ranks, or shard so that every rank gets rows.", name);
         }
+    }
+
+    /// <summary>
+    /// Runs a step that can fail on some ranks only (reading a rank's own shard), then tells every rank: a rank that failed
+    /// rethrows its own error, the others throw one naming the ranks that failed. With one rank, just runs the step.
+    /// </summary>
+    /// <param name="communicator">The job.</param>
+    /// <param name="step">The local step.</param>
+    /// <param name="what">What the step does, for the message, e.g. "read its training data".</param>
+    /// <exception cref="ArgumentException">Another rank's step failed.</exception>
+    public static T Collectively<T>(ICommunicator communicator, Func<T> step, string what)
+    {
+        if (communicator.Size == 1)
+        {
+            return step();
+        }
+
+        T result = default!;
+        ExceptionDispatchInfo? failure = null;
+        try
+        {
+            result = step();
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException)
+        {
+            failure = ExceptionDispatchInfo.Capture(e);
+        }
+
+        double[] failed = communicator.AllGather([failure is null ? 0 : 1]);
+        failure?.Throw();
+        int[] ranks = Enumerable.Range(0, failed.Length).Where(rank => failed[rank] != 0).ToArray();
+        if (ranks.Length > 0)
+        {
+            throw new ArgumentException(
+                $"rank(s) {string.Join(", ", ranks)} of {communicator.Size} could not {what} (their error says why); every rank stops.");
+        }
+
+        return result;
     }
 
     /// <summary>A value that stands for <paramref name="text"/>: FNV-1a over its UTF-16 units, kept to 52 bits so the double holds

@@ -33,7 +33,7 @@ public class DistributedTrainerTests
     }
 
     [Fact]
-    public void A_rank_whose_shard_is_empty_fails_every_rank_naming_it()
+    public void A_rank_whose_shard_cannot_be_read_fails_every_rank_naming_it()
     {
         var errors = ThreadCommunicators.Errors(3, communicator =>
         {
@@ -44,7 +44,9 @@ public class DistributedTrainerTests
             mlContext.Regression.Trainers.LinearRegression(new LinearRegressionTrainer.Options { Communicator = communicator }).Fit(features);
         });
 
-        Assert.All(errors, error => Assert.Contains("rank(s) 2 of 3 have no row", Assert.IsAssignableFrom<ArgumentException>(error).Message));
+        Assert.Contains("contains no rows", Assert.IsAssignableFrom<ArgumentException>(errors[2]).Message);
+        Assert.All(errors[..2], error => Assert.Contains("rank(s) 2 of 3 could not read their training data",
+            Assert.IsAssignableFrom<ArgumentException>(error).Message));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNet.Optimizers.Shared;
 
 namespace MLNet.Optimizers.Distributed;
 
@@ -18,50 +19,23 @@ internal sealed class EveryNthRowDataView(IDataView source, int stride, int offs
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
         [GetRowCursor(columnsNeeded, rand)];
 
-    private sealed class Cursor(DataViewRowCursor input, int stride, int offset) : DataViewRowCursor
+    private sealed class Cursor(DataViewRowCursor input, int stride, int offset) : RowSelectionCursor(input)
     {
-        private long _position = -1;
+        private bool _started;
 
-        public override DataViewSchema Schema => input.Schema;
-
-        public override long Position => _position;
-
-        public override long Batch => 0;
-
-        public override bool MoveNext()
+        protected override bool MoveInputToNextKeptRow()
         {
             // The first kept row is source row `offset`; each later one is `stride` rows further on.
-            for (int skip = _position < 0 ? offset : stride - 1; skip > 0; skip--)
+            for (int skip = _started ? stride - 1 : offset; skip > 0; skip--)
             {
-                if (!input.MoveNext())
+                if (!Input.MoveNext())
                 {
                     return false;
                 }
             }
 
-            if (!input.MoveNext())
-            {
-                return false;
-            }
-
-            _position++;
-            return true;
-        }
-
-        public override bool IsColumnActive(DataViewSchema.Column column) => input.IsColumnActive(column);
-
-        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) => input.GetGetter<TValue>(column);
-
-        public override ValueGetter<DataViewRowId> GetIdGetter() => input.GetIdGetter();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                input.Dispose();
-            }
-
-            base.Dispose(disposing);
+            _started = true;
+            return Input.MoveNext();
         }
     }
 }

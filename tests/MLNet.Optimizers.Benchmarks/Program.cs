@@ -9,8 +9,9 @@ using MLNet.Optimizers.Benchmarks;
 // A short job by default (one in-process launch, few iterations) so a full run takes minutes; pass BenchmarkDotNet's own
 // options (e.g. --job Medium, --filter '*UpdateStep*') to change it. Never run in CI: CI only builds this project.
 // `memory` as the first argument runs the peak-memory check instead (see MemoryCheck); `race` runs the comparison with
-// ML.NET's trainers (see TrainingRace); `mpi-scaling` and `mpi-allreduce`, under mpirun, the data-parallel scaling runs
-// (see MpiScaling and scripts/mpi-scaling.sh).
+// ML.NET's trainers, `race-lbfgs` only the L-BFGS ones at the sizes (see TrainingRace); `roofline [evaluations] [softmax|logistic]` times
+// full-batch objective evaluations against the machine's roofline (see RooflineBenchmark).
+// `mpi-scaling` and `mpi-allreduce`, under mpirun, the data-parallel scaling runs (see MpiScaling and mpi-scaling.sh).
 var shortJob = Job.Default
     .WithToolchain(InProcessEmitToolchain.Instance)
     .WithLaunchCount(1)
@@ -47,6 +48,19 @@ if (args is ["mpi-scaling", ..])
 if (args is ["mpi-allreduce", ..])
 {
     MpiScaling.Allreduce();
+    return;
+}
+
+if (args is ["roofline", ..])
+{
+    RooflineBenchmark.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10,
+        args.Length > 2 ? args[2] : null);
+    return;
+}
+
+if (args is ["race-lbfgs", ..])
+{
+    TrainingRace.RaceLbfgs(args.Length > 1 ? args[1] : null);
     return;
 }
 

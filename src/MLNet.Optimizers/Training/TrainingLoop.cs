@@ -16,12 +16,13 @@ namespace MLNet.Optimizers.Training;
 /// <c>w ← sign(w)·max(|w| − lr·L1, 0)</c> on the weights, which makes weights exactly zero. With adaptive rules (Adam, …)
 /// the threshold uses the scalar learning rate, not the per-coordinate step (the usual approximation, not an exact proximal
 /// Adam); with schedule-free rules it acts on the training point y.</para>
-/// <para><b>L-BFGS</b> minimises the full-batch <c>objective + (L2/2)·‖W‖²</c> through its objective callback; one epoch is
+/// <para><b>L-BFGS</b> minimises the full-batch <c>objective + (L2/2)·‖W‖²</c> through its objective callback, plus
+/// <c>L1·‖W‖₁</c> as an <see cref="LbfgsL1Penalty"/> on the weights (OWL-QN, exact zeros); one epoch is
 /// one L-BFGS iteration (reported through its iteration callback), and it may stop before
 /// <see cref="TrainingOptions.NumberOfEpochs"/> when it converges. BatchSize, Shuffle, the learning-rate schedule and
 /// gradient clipping do not apply and are ignored. There is no separate budget of objective evaluations (PyTorch's
 /// <c>max_eval</c>, default 1.25·max_iter), so that NumberOfEpochs iterations can run; each line search is bounded anyway.
-/// L1 is rejected: its kink at 0 needs OWL-QN, which is not implemented.</para>
+/// The reported training loss is the data loss, without either penalty.</para>
 /// <para><b>Sparse data</b> with mini-batches, an <see cref="ISparseStepOptimizer"/> that supports lazy steps (Sgd, Adagrad
 /// and Adam without coupled weight decay; AdamW), and no L2, L1 or clipping: each batch computes its gradient at the
 /// touched coordinates only and takes a lazy sparse step, so a batch costs O(non-zeros) whatever the dimension. Rules whose

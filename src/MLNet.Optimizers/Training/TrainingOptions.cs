@@ -51,9 +51,10 @@ public class TrainingOptions
     /// <value>Default <see cref="Defaults.L2Regularization"/> (1e-4).</value>
     public double L2Regularization = Defaults.L2Regularization;
 
-    /// <summary>λ₁ ≥ 0 in the penalty λ₁·‖W‖₁, applied after each step as the proximal soft-threshold
-    /// <c>w ← sign(w)·max(|w| − lr·λ₁, 0)</c>, which sets weights exactly to zero; the bias is never penalised. Not supported
-    /// with <see cref="Lbfgs"/> (that would need OWL-QN).</summary>
+    /// <summary>λ₁ ≥ 0 in the penalty λ₁·‖W‖₁, added to the weighted MEAN data loss: first-order rules apply it after each step
+    /// as the proximal soft-threshold <c>w ← sign(w)·max(|w| − lr·λ₁, 0)</c>, <see cref="Lbfgs"/> minimises it by OWL-QN; both
+    /// set weights exactly to zero; the bias is never penalised. Equals ML.NET's L-BFGS <c>L1Regularization</c> divided by the
+    /// number of training rows.</summary>
     /// <value>Default <see cref="Defaults.L1Regularization"/> (0).</value>
     public double L1Regularization = Defaults.L1Regularization;
 
@@ -121,14 +122,6 @@ public class TrainingOptions
         Check.AtLeast(NumberOfEpochs, 1);
         Check.NonNegative(L2Regularization);
         Check.NonNegative(L1Regularization);
-        if (Optimizer is Lbfgs && L1Regularization != 0)
-        {
-            throw new ArgumentException(
-                $"L1Regularization = {L1Regularization} is not supported with Lbfgs: the L1 term is not differentiable at 0 and " +
-                "needs OWL-QN, which is not implemented. Use a first-order optimizer (its proximal step gives exact zeros) or set L1Regularization = 0.",
-                nameof(L1Regularization));
-        }
-
         if (GradientClipNorm is double clipNorm)
         {
             Check.Positive(clipNorm, nameof(GradientClipNorm));

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNet.Optimizers.Trainers;
 using static MLNet.Optimizers.Tests.Trainers.TrainerTestData;
 
 namespace MLNet.Optimizers.Tests.Trainers;
@@ -18,10 +19,23 @@ public class SeparateProcessScoringTests
     public void Model_scores_identically_in_a_process_without_this_library(string dataset, DataKind labelKind)
     {
         var mlContext = new MLContext(seed: 1);
+        AssertScoresIdentically(mlContext, dataset, labelKind, TrainerTestModels.Pipeline(mlContext, dataset));
+    }
+
+    [Fact]
+    public void Poisson_model_scores_identically_in_a_process_without_this_library()
+    {
+        var mlContext = new MLContext(seed: 1);
+        AssertScoresIdentically(mlContext, "diabetes", DataKind.Single,
+            Featurize(mlContext, keyLabel: false).Append(mlContext.Regression.Trainers.PoissonRegression(numberOfEpochs: 50)));
+    }
+
+    private static void AssertScoresIdentically(MLContext mlContext, string dataset, DataKind labelKind, IEstimator<ITransformer> pipeline)
+    {
         TextLoader loader = Loader(mlContext, dataset, labelKind);
         IDataView data = loader.Load(PathOf(dataset));
-        ITransformer model = TrainerTestModels.Fit(mlContext, dataset, data);
-        string zip = Path.Combine(Path.GetTempPath(), $"mlnet-optimizers-{dataset}-{Environment.ProcessId}.zip");
+        ITransformer model = pipeline.Fit(data);
+        string zip = Path.Combine(Path.GetTempPath(), $"mlnet-optimizers-{dataset}-{Guid.NewGuid():N}.zip");
         mlContext.Model.Save(model, loader, zip);
 
         try

@@ -40,6 +40,12 @@ internal static class Check
             ? value
             : throw OutOfRange(name, $"{name} must be >= {min}; got {value}.");
 
+    /// <summary>Returns <paramref name="value"/> when it is an index in [0, <paramref name="count"/>).</summary>
+    internal static int Index(int value, int count, [CallerArgumentExpression(nameof(value))] string name = "") =>
+        (uint)value < (uint)count
+            ? value
+            : throw new ArgumentOutOfRangeException(name, value, $"{name} must be in [0, {count}); got {value}.");
+
     /// <summary>Returns <paramref name="value"/> when it is a named member of its enum.</summary>
     internal static TEnum Defined<TEnum>(TEnum value, [CallerArgumentExpression(nameof(value))] string name = "")
         where TEnum : struct, Enum =>

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNet.Optimizers.Objectives;
 using MLNet.Optimizers.Training;
 
 namespace MLNet.Optimizers.Comparison;
@@ -29,7 +30,8 @@ internal sealed class TrialRunner
 
     /// <summary>
     /// Splits <paramref name="data"/> (already cached in memory) by <paramref name="foldOfRow"/> and fits the pipeline prefix
-    /// inside each fold on its training rows; the featurized folds are cached, so every trial reads memory.
+    /// inside each fold on its training rows; the featurized folds are cached and read once into the trainer's own rows, so a
+    /// trial neither reads a view nor copies its fold.
     /// </summary>
     /// <exception cref="ArgumentException">The feature column is missing after the prefix.</exception>
     public static TrialRunner Prepare(MLContext mlContext, CandidateTrainer trainer, IDataView data, int[] foldOfRow,
@@ -49,7 +51,8 @@ internal sealed class TrialRunner
                     $"{string.Join(", ", trainFeatures.Schema.Where(c => !c.IsHidden).Select(c => c.Name))}.", nameof(options));
             }
 
-            folds[fold] = new FoldData(trainFeatures, mlContext.Data.Cache(prefix.Transform(heldOut)));
+            IDataView heldOutFeatures = mlContext.Data.Cache(prefix.Transform(heldOut));
+            folds[fold] = new FoldData(trainFeatures, heldOutFeatures, trainer.Read(mlContext, trainFeatures), trainer.Read(mlContext, heldOutFeatures));
         }
 
         return new TrialRunner(trainer, folds, options.Task, options.LabelColumnName, options.Seed);
@@ -68,7 +71,7 @@ internal sealed class TrialRunner
         var mlContext = new MLContext(_seed);
         var trainingLoss = new List<double>(epochs);
         var validationLoss = new List<double>(epochs);
-        ITransformer model = _trainer.Fit(mlContext, candidate, epochs, data.Train, data.HeldOut, report =>
+        ITransformer model = _trainer.Fit(mlContext, candidate, epochs, data.Train, data.TrainRows, data.HeldOutRows, report =>
         {
             trainingLoss.Add(report.TrainingLoss);
             validationLoss.Add(report.ValidationLoss ?? double.NaN);
@@ -95,5 +98,6 @@ internal sealed class TrialRunner
         }
     }
 
-    private sealed record FoldData(IDataView Train, IDataView HeldOut);
+    /// <summary>One fold's featurized views (for the model's schema and ML.NET's evaluator) and the same rows read once.</summary>
+    private sealed record FoldData(IDataView Train, IDataView HeldOut, TrainingData TrainRows, TrainingData HeldOutRows);
 }

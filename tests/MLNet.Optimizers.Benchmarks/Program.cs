@@ -10,7 +10,8 @@ using MLNet.Optimizers.Benchmarks;
 // options (e.g. --job Medium, --filter '*UpdateStep*') to change it. Never run in CI: CI only builds this project.
 // `memory` as the first argument runs the peak-memory check instead (see MemoryCheck); `race` runs the comparison with
 // ML.NET's trainers, `race-lbfgs` only the L-BFGS ones at the sizes (see TrainingRace); `roofline [evaluations] [softmax|logistic]` times
-// full-batch objective evaluations against the machine's roofline (see RooflineBenchmark).
+// full-batch objective evaluations against the machine's roofline (see RooflineBenchmark); `comparison [rows…]` times the default
+// optimizer comparison per rung and `comparison-profile` splits one of its trials (see ComparisonSpeed).
 // `mpi-scaling` and `mpi-allreduce`, under mpirun, the data-parallel scaling runs (see MpiScaling and mpi-scaling.sh).
 var shortJob = Job.Default
     .WithToolchain(InProcessEmitToolchain.Instance)
@@ -29,6 +30,18 @@ var config = ManualConfig.Create(DefaultConfig.Instance)
 if (args is ["memory", ..])
 {
     MemoryCheck.Run();
+    return;
+}
+
+if (args is ["comparison", ..])
+{
+    ComparisonSpeed.Run([.. args.Skip(1).Select(a => int.Parse(a, System.Globalization.CultureInfo.InvariantCulture))]);
+    return;
+}
+
+if (args is ["comparison-profile", ..])
+{
+    ComparisonSpeed.Profile();
     return;
 }
 

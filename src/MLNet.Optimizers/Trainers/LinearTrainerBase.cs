@@ -62,6 +62,45 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
         return FitCore(trainData, validationData, null);
     }
 
+    /// <summary>
+    /// Reads <paramref name="data"/> into memory as <c>Fit</c> does (same column and value checks, same row order), for callers
+    /// that train many times on the same rows (cross-validation, hyperparameter searches) and would otherwise read them on every
+    /// <c>Fit</c>.
+    /// </summary>
+    /// <param name="data">The data, with this trainer's label, feature and optional example-weight columns.</param>
+    /// <returns>The rows; train on them with <see cref="CreateTrainingLoop"/>.</returns>
+    /// <exception cref="ArgumentException">A column is missing or has the wrong type, or a value is invalid; the message names it.</exception>
+    public TrainingData ReadTrainingData(IDataView data) => Reader(data, "training").ReadAll();
+
+    /// <summary>
+    /// The training loop <c>Fit</c> runs on <paramref name="data"/>: its <see cref="TrainingLoop.Train(TrainingData, TrainingData?, ReadOnlySpan{float})"/>
+    /// on rows read by <see cref="ReadTrainingData"/> gives exactly the parameters that <c>Fit</c> wraps in its model (flat layout
+    /// W[k·D + j], then the K biases).
+    /// </summary>
+    /// <param name="data">The training data; only its schema is read (it fixes the feature and class counts).</param>
+    /// <exception cref="ArgumentException">A column is missing or has the wrong type.</exception>
+    public TrainingLoop CreateTrainingLoop(IDataView data)
+    {
+        TrainingDataReader reader = Reader(data, "training");
+        var options = (LinearTrainerOptions)_options.Clone();
+        options.Seed = _options.Seed ?? _environment.Register(Name).Rand.Next();
+        return new TrainingLoop(CreateObjective(reader.ClassCount), options);
+    }
+
+    /// <summary>
+    /// The model <c>Fit</c> returns, from the result of the loop made by <see cref="CreateTrainingLoop"/> trained on
+    /// <paramref name="trainData"/> (read by <see cref="ReadTrainingData"/>).
+    /// </summary>
+    /// <param name="trainData">The training data the loop trained on; its schema and label names go into the model.</param>
+    /// <param name="result">The loop's result.</param>
+    /// <exception cref="ArgumentException">A column is missing or has the wrong type.</exception>
+    public TTransformer CreateModel(IDataView trainData, TrainingResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        TrainingDataReader reader = Reader(trainData, "training");
+        return CreateTransformer(_environment, result.Layout, result.Parameters, reader.LabelNames, trainData.Schema);
+    }
+
     private protected string FeatureColumnName => _options.FeatureColumnName;
 
     private protected string LabelColumnName => _options.LabelColumnName;

@@ -11,6 +11,7 @@ using MLNet.Optimizers.Benchmarks;
 // `memory` as the first argument runs the peak-memory check instead (see MemoryCheck); `race` runs the comparison with
 // ML.NET's trainers, `race-lbfgs` only the L-BFGS ones at the sizes (see TrainingRace); `roofline [evaluations] [softmax|logistic]` times
 // full-batch objective evaluations against the machine's roofline (see RooflineBenchmark).
+// `mpi-scaling` and `mpi-allreduce`, under mpirun, the data-parallel scaling runs (see MpiScaling and mpi-scaling.sh).
 var shortJob = Job.Default
     .WithToolchain(InProcessEmitToolchain.Instance)
     .WithLaunchCount(1)
@@ -34,6 +35,19 @@ if (args is ["memory", ..])
 if (args is ["race-profile", ..])
 {
     TrainingRace.Profile(args.Length > 1 ? args[1] : null);
+    return;
+}
+
+if (args is ["mpi-scaling", ..])
+{
+    int Argument(int index, int fallback) => args.Length > index ? int.Parse(args[index], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+    MpiScaling.Scaling(rows: Argument(1, 1_000_000), features: Argument(2, 100), iterations: Argument(3, 20));
+    return;
+}
+
+if (args is ["mpi-allreduce", ..])
+{
+    MpiScaling.Allreduce();
     return;
 }
 

@@ -218,7 +218,7 @@ public sealed class TrainingData
     {
         if ((uint)row >= (uint)RowCount)
         {
-            throw new ArgumentOutOfRangeException(argumentName, row, $"Row index {row} is outside the data's {RowCount} rows.");
+            throw new ArgumentOutOfRangeException(argumentName, $"Row index {row} is outside the data's {RowCount} rows.");
         }
     }
 

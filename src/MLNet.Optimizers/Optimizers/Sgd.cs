@@ -37,7 +37,7 @@ public sealed partial class Sgd : FirstOrderOptimizer
         WeightDecay = Check.NonNegative(weightDecay);
         if (nesterov && (momentum <= 0 || dampening != 0))
         {
-            throw new ArgumentOutOfRangeException(nameof(nesterov), nesterov,
+            throw new ArgumentOutOfRangeException(nameof(nesterov),
                 $"nesterov requires momentum > 0 and dampening = 0; got momentum = {momentum}, dampening = {dampening}.");
         }
 

@@ -89,6 +89,9 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
                 $"the training data has {training.FeatureCount} and {training.ClassCount}. They must match.", nameof(validationData));
         }
 
+        // The loop checks that the ranks agree on the class count; the label names matter too (a label mapping fitted per shard).
+        RankAgreement.EnsureSame(_options.Communicator, [RankAgreement.Fact.Of("the label names", training.LabelNames is { } names ? string.Join(", ", names) : null)],
+            "Fit the label's key mapping (MapValueToKey) on the same data on every rank, not on each shard.");
         LinearObjective objective = CreateObjective(training.ClassCount);
         var layout = new LinearModelLayout(objective.OutputCount, training.FeatureCount);
         if (warmStart is { } start && (start.OutputCount != layout.OutputCount || start.FeatureCount != layout.FeatureCount))
@@ -105,8 +108,11 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
         TrainingResult result;
         if (_options.CacheData)
         {
-            TrainingData cached = training.ReadAll();
-            TrainingData? cachedValidation = validation?.ReadAll();
+            // A shard that cannot be read (no rows, a bad value) fails on its rank alone: tell the others before they wait for it.
+            TrainingData cached = RankAgreement.Collectively(_options.Communicator, training.ReadAll, "read their training data");
+            TrainingData? cachedValidation = validation is null
+                ? null
+                : RankAgreement.Collectively(_options.Communicator, validation.ReadAll, "read their validation data");
             LogStart(channel, $"{cached.RowCount} rows", layout);
             result = loop.Train(cached, cachedValidation, initialParameters);
         }
@@ -116,7 +122,7 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
             result = loop.Train(training, validation, initialParameters);
         }
 
-        if (result.StopReason == LbfgsStopReason.MaxIterations)
+        if (result.StopReason == LbfgsStopReason.MaxIterations && _options.Communicator.Rank == 0)
         {
             channel.Warning(MessageSensitivity.None,
                 $"{Name}: L-BFGS ran all NumberOfEpochs = {_options.NumberOfEpochs} iterations without meeting its tolerances; the model may not " +
@@ -142,10 +148,17 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
         return options;
     }
 
-    private void LogStart(IChannel channel, string rows, LinearModelLayout layout) =>
-        channel.Info(MessageSensitivity.None,
-            $"{Name}: {rows}, {layout.ParameterCount} parameters, " +
-            $"{(_options.BatchSize == 0 ? "full batch" : $"batch {_options.BatchSize}")}, {_options.Optimizer}");
+    private void LogStart(IChannel channel, string rows, LinearModelLayout layout)
+    {
+        ICommunicator communicator = _options.Communicator;
+        if (communicator.Rank == 0)
+        {
+            string ranks = communicator.Size > 1 ? $" on rank 0 of {communicator.Size}" : "";
+            channel.Info(MessageSensitivity.None,
+                $"{Name}: {rows}{ranks}, {layout.ParameterCount} parameters, " +
+                $"{(_options.BatchSize == 0 ? "full batch" : $"batch {_options.BatchSize}")}, {_options.Optimizer}");
+        }
+    }
 
     /// <summary>Warm start from a single-output ML.NET linear model (binary or regression): its weights, then its bias.</summary>
     private protected TTransformer FitFromLinearModel(IDataView trainData, LinearModelParameters modelParameters)

@@ -95,9 +95,17 @@ public class TrainingOptions
     /// <value>Default null.</value>
     public Action<string>? Log;
 
-    /// <summary>Checked between steps; cancelling throws <see cref="OperationCanceledException"/>.</summary>
+    /// <summary>Checked between steps; cancelling throws <see cref="OperationCanceledException"/>. In a data-parallel run, cancelling
+    /// on one rank stops every rank at their next common step.</summary>
     /// <value>Default none.</value>
     public CancellationToken CancellationToken;
+
+    /// <summary>The ranks of a data-parallel run: each rank (process) trains on its own shard of the rows, and the ranks sum every
+    /// loss and gradient, so that every rank takes the same steps and ends with the model one process would train on all the
+    /// rows. Only rank 0 writes <see cref="Log"/>; every rank gets <see cref="OnEpochEnd"/>. The MPI implementation is
+    /// <c>MpiCommunicator</c> (package MLNet.Optimizers.Distributed); see docs/distributed.md.</summary>
+    /// <value>Default <see cref="SingleProcessCommunicator.Instance"/>: one process, no communication.</value>
+    public ICommunicator Communicator = SingleProcessCommunicator.Instance;
 
     /// <summary>Checks every option; the exception names the first invalid one and what it must be.</summary>
     /// <exception cref="ArgumentException">An option is invalid (<see cref="ArgumentOutOfRangeException"/> when it is out of
@@ -106,7 +114,7 @@ public class TrainingOptions
     {
         if (Optimizer is not (FirstOrderOptimizer or Lbfgs))
         {
-            throw new ArgumentOutOfRangeException(nameof(Optimizer), Optimizer,
+            throw new ArgumentOutOfRangeException(nameof(Optimizer),
                 $"Optimizer must be a first-order optimizer (Sgd, Adam, …) or Lbfgs; got {Optimizer?.ToString() ?? "null"}.");
         }
 
@@ -130,7 +138,32 @@ public class TrainingOptions
         }
 
         Check.NonNegative(EarlyStoppingTolerance);
+        if (Communicator is null)
+        {
+            throw new ArgumentNullException(nameof(Communicator),
+                "Communicator must be an ICommunicator (SingleProcessCommunicator.Instance for one process); got null.");
+        }
     }
+
+    /// <summary>The settings every rank of a data-parallel run must share (checked by <see cref="RankAgreement"/>); the
+    /// callbacks, the log, the cancellation token and the communicator itself are each rank's own.</summary>
+    /// <param name="seed">The seed in effect (<see cref="Seed"/> or the default).</param>
+    internal RankAgreement.Fact[] SharedSettings(int seed) =>
+    [
+        RankAgreement.Fact.Of(nameof(Optimizer), Optimizer.ToString()),
+        new(nameof(BatchSize), BatchSize),
+        new(nameof(NumberOfEpochs), NumberOfEpochs),
+        new(nameof(Shuffle), Shuffle ? 1 : 0),
+        new(nameof(Seed), seed),
+        new(nameof(L2Regularization), L2Regularization),
+        new(nameof(L1Regularization), L1Regularization),
+        RankAgreement.Fact.Of(nameof(LearningRateSchedule), LearningRateSchedule?.ToString()),
+        new(nameof(GradientClipNorm), GradientClipNorm ?? double.NaN),
+        new(nameof(ValidationFraction), ValidationFraction ?? double.NaN),
+        new(nameof(EarlyStoppingPatience), EarlyStoppingPatience ?? 0),
+        new(nameof(EarlyStoppingTolerance), EarlyStoppingTolerance),
+        new(nameof(KeepBestModel), KeepBestModel ? 1 : 0),
+    ];
 
     /// <summary>A shallow copy of the same type (the optimizer and schedule are immutable and may be shared), so that later
     /// edits to the caller's object cannot bypass <see cref="Validate"/>.</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -65,35 +64,13 @@ public class SeparateProcessScoringTests
 
     private static string[] RunScoringHost(string zip, string dataFile, out string assemblies)
     {
-        string hostDll = ScoringHostPath();
+        string hostDll = TestHosts.BuiltPath("MLNet.Optimizers.ScoringHost");
         Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(hostDll)!, "MLNet.Optimizers.dll")), "the host must not ship this library");
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(hostDll);
-        start.ArgumentList.Add(zip);
-        start.ArgumentList.Add(dataFile);
-        using Process process = Process.Start(start)!;
-        Task<string> error = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"scoring host failed ({process.ExitCode}): {error.Result}");
+        ProcessOutcome run = TestHosts.Run(TestHosts.Dotnet, [hostDll, zip, dataFile], TimeSpan.FromMinutes(5));
+        Assert.True(run.ExitCode == 0, $"scoring host failed ({run.ExitCode}): {run.Error}");
+        string output = run.Output;
         string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         assemblies = lines[^1];
         return lines[..^1];
-    }
-
-    /// <summary>tests/MLNet.Optimizers.ScoringHost/bin/&lt;configuration&gt;/&lt;tfm&gt;/, mirrored from this test assembly's output folder.</summary>
-    private static string ScoringHostPath()
-    {
-        var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        string framework = testOutput.Name, configuration = testOutput.Parent!.Name;
-        string testsFolder = testOutput.Parent.Parent!.Parent!.Parent!.FullName;
-        string path = Path.Combine(testsFolder, "MLNet.Optimizers.ScoringHost", "bin", configuration, framework, "MLNet.Optimizers.ScoringHost.dll");
-        Assert.True(File.Exists(path), $"scoring host not built at {path}");
-        return path;
     }
 }

@@ -178,12 +178,14 @@ public sealed class TrainingLoop
 
     /// <summary>
     /// True when each mini-batch can cost O(non-zeros) instead of O(parameters): sparse rows, an optimizer that takes lazy
-    /// sparse steps, mini-batches, and nothing that needs the whole gradient or every weight each step (L2, L1, clipping).
+    /// sparse steps, mini-batches, no clipping (it needs the whole gradient), and L2/L1 only where their catch-up is exact
+    /// (<see cref="LazyWeightPenalty"/>: plain SGD); other rules keep dense steps under L2 or L1.
     /// </summary>
     private bool UsesLazySparseSteps(TrainingData train) =>
         LazySparseSteps && train.IsSparse && _options.BatchSize > 0
         && _options.Optimizer is ISparseStepOptimizer { SupportsSparseSteps: true }
-        && _options.L2Regularization == 0 && _options.L1Regularization == 0 && _options.GradientClipNorm is null;
+        && (_options.L2Regularization == 0 && _options.L1Regularization == 0 || LazyWeightPenalty.Supports(_options.Optimizer))
+        && _options.GradientClipNorm is null;
 
     private static void EnsureSameFeatureCount(int trainFeatures, int? validationFeatures)
     {

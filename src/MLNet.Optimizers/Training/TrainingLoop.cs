@@ -24,7 +24,8 @@ namespace MLNet.Optimizers.Training;
 /// <c>max_eval</c>, default 1.25·max_iter), so that NumberOfEpochs iterations can run; each line search is bounded anyway.
 /// The reported training loss is the data loss, without either penalty.</para>
 /// <para><b>Sparse data</b> with mini-batches, an <see cref="ISparseStepOptimizer"/> that supports lazy steps (Sgd, Adagrad
-/// and Adam without coupled weight decay; AdamW), and no L2, L1 or clipping: each batch computes its gradient at the
+/// and Adam without coupled weight decay; AdamW), no clipping, and L2/L1 only with plain SGD (caught up in closed form,
+/// equal to dense steps up to float rounding; see <see cref="LazyWeightPenalty"/>): each batch computes its gradient at the
 /// touched coordinates only and takes a lazy sparse step, so a batch costs O(non-zeros) whatever the dimension. Rules whose
 /// skipped steps still move coordinates (momentum drift, AdamW's decay) first bring the batch's coordinates up to date
 /// (<see cref="GradientStepper.CatchUp"/>), since the forward pass reads them; every coordinate is brought up to date

@@ -6,10 +6,10 @@ namespace MLNet.Optimizers.Benchmarks;
 
 /// <summary>
 /// One epoch of mini-batch logistic regression through <see cref="TrainingLoop"/> on hashed-text-like sparse data
-/// (about 50 distinct hashed features per row) at dimension 2^14 and 2^20. With no L2/L1/clipping the loop takes lazy sparse
-/// steps (<see cref="ISparseStepOptimizer"/>), so a batch costs O(non-zeros) and the epoch at 2^20 should take at most 1.5×
-/// the epoch at 2^14. "Adam (dense steps)" turns clipping on, which needs the whole gradient and so forces dense steps:
-/// the O(dimension)-per-batch reference.
+/// (about 50 distinct hashed features per row) at dimension 2^14 and 2^20. With no L2/L1/clipping (plain SGD: also with L2
+/// and L1) the loop takes lazy sparse steps (<see cref="ISparseStepOptimizer"/>), so a batch costs O(non-zeros) and the epoch
+/// at 2^20 should take at most 1.5× the epoch at 2^14. "Adam (dense steps)" and "Sgd + L2 (dense steps)" turn clipping on,
+/// which needs the whole gradient and so forces dense steps: the O(dimension)-per-batch references.
 /// </summary>
 /// <remarks>
 /// One operation is a whole one-epoch <c>Train</c> call, so it includes the run's O(dimension) setup and the end-of-epoch
@@ -20,6 +20,9 @@ public class SparseEpochBenchmarks
     private const int NonZerosPerRow = 50;
     private const int BatchSize = 256;
     private const string AdamDense = "Adam (dense steps)";
+    private const string SgdL2 = "Sgd + L2";
+    private const string SgdL2L1 = "Sgd + L2 + L1";
+    private const string SgdL2Dense = "Sgd + L2 (dense steps)";
 
     private TrainingData _data = null!;
 
@@ -28,7 +31,7 @@ public class SparseEpochBenchmarks
     public int Dimension { get; set; }
 
     /// <summary>The rule, by label.</summary>
-    [Params("Sgd", "Sgd momentum", "Adagrad", "Adam", "AdamW", AdamDense)]
+    [Params("Sgd", "Sgd momentum", "Adagrad", "Adam", "AdamW", AdamDense, SgdL2, SgdL2L1, SgdL2Dense)]
     public string Rule { get; set; } = "";
 
     /// <summary>Generates the data (seeded): each row's distinct "hashed tokens", L2-normalised, labels from a hidden model.</summary>
@@ -85,7 +88,7 @@ public class SparseEpochBenchmarks
     {
         FirstOrderOptimizer optimizer = Rule switch
         {
-            "Sgd" => new Sgd(learningRate: 0.5),
+            "Sgd" or SgdL2 or SgdL2L1 or SgdL2Dense => new Sgd(learningRate: 0.5),
             "Sgd momentum" => new Sgd(learningRate: 0.1, momentum: 0.9),
             "Adagrad" => new Adagrad(learningRate: 0.1),
             "Adam" or AdamDense => new Adam(learningRate: 0.01),
@@ -97,9 +100,10 @@ public class SparseEpochBenchmarks
             Optimizer = optimizer,
             BatchSize = BatchSize,
             NumberOfEpochs = epochs,
-            L2Regularization = 0,
+            L2Regularization = Rule is SgdL2 or SgdL2L1 or SgdL2Dense ? 1e-4 : 0, // 1e-4: the trainers' default
+            L1Regularization = Rule == SgdL2L1 ? 1e-5 : 0,
             Seed = 1,
-            GradientClipNorm = Rule == AdamDense ? 1e6 : null,
+            GradientClipNorm = Rule is AdamDense or SgdL2Dense ? 1e6 : null,
         };
         return new TrainingLoop(new LogisticObjective(), options).Train(_data);
     }

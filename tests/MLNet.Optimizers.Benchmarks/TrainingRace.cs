@@ -129,7 +129,7 @@ public static class TrainingRace
             for (int repeat = 0; repeat < 2; repeat++)
             {
                 var watch = Stopwatch.StartNew();
-                MlNetLbfgs(ml, view, binary, rows, budget);
+                MlNetLbfgs(ml, view, binary, rows, budget, L2Only);
 
                 Console.WriteLine($"{task}: ML.NET L-BFGS budget {budget}: Fit {watch.Elapsed.TotalSeconds:F3} s");
             }
@@ -144,10 +144,18 @@ public static class TrainingRace
     /// budgets growing by about 1.4× (after one warm-up fit) until its objective stops improving; the time to within 1e-3 and
     /// 1e-6 (relative) of the best objective either reached is the median of 5 fits at the cheapest budget that reaches it.
     /// </summary>
-    /// <param name="only">"logistic", "softmax", or null for all three.</param>
+    /// <param name="only">"logistic", "softmax", or null for all three; "l1" for the L1 race instead: softmax 40k × 784 × 10 and
+    /// logistic 200k × 100 with ML.NET's <c>L1Regularization = L2Regularization = 1</c> (sums) against ours with λ₁ = λ₂ = 1/N
+    /// (means), the same objective.</param>
     public static void RaceLbfgs(string? only)
     {
         var rows = new List<string>();
+        if (only is "l1")
+        {
+            rows.AddRange(LbfgsRace("softmax", 40_000, 784, 10, withL1: true));
+            rows.AddRange(LbfgsRace("logistic", 200_000, 100, 2, withL1: true));
+        }
+
         if (only is null or "softmax")
         {
             rows.AddRange(LbfgsRace("softmax", 40_000, 784, 10));
@@ -167,16 +175,18 @@ public static class TrainingRace
 
     private static readonly int[] FineBudgets = [2, 3, 4, 6, 8, 11, 16, 23, 32, 45, 64, 90, 128, 181, 256, 362, 512];
 
-    private static IEnumerable<string> LbfgsRace(string task, int rows, int features, int classes)
+    private static IEnumerable<string> LbfgsRace(string task, int rows, int features, int classes, bool withL1 = false)
     {
         var train = Problem.Generate(rows, features, classes, seed: 21, hiddenSeed: 5);
         var ml = new MLContext(seed: 1);
         var view = FilledCache(ml, train);
         bool binary = classes == 2;
+        // Ours are means, ML.NET's sums: ML.NET's L1 = L2 = 1 is λ₁ = λ₂ = 1/N.
+        var penalty = withL1 ? new Penalty(1.0 / rows, 1.0 / rows) : L2Only;
         var trainers = new (string Name, Func<int, ITransformer> Fit)[]
         {
-            ("ours Lbfgs", k => OurLbfgs(ml, view, binary, k)),
-            ($"ML.NET {(binary ? "LbfgsLogisticRegression" : "LbfgsMaximumEntropy")}", k => MlNetLbfgs(ml, view, binary, rows, k)),
+            ("ours Lbfgs", k => OurLbfgs(ml, view, binary, k, penalty)),
+            ($"ML.NET {(binary ? "LbfgsLogisticRegression" : "LbfgsMaximumEntropy")}", k => MlNetLbfgs(ml, view, binary, rows, k, penalty)),
         };
         var runs = trainers.Select(trainer =>
         {
@@ -190,7 +200,7 @@ public static class TrainingRace
                 var model = trainer.Fit(budget);
                 double seconds = watch.Elapsed.TotalSeconds;
                 var (weights, biases) = Problem.Parameters(model, features, classes);
-                double objective = train.Objective(weights, biases, L2);
+                double objective = train.Objective(weights, biases, penalty.L2) + (penalty.L1 * weights.Sum(Math.Abs));
                 entries.Add((budget, seconds, objective));
                 Console.Error.WriteLine($"{task} {rows} {trainer.Name} budget {budget}: {seconds:F2} s, objective {objective:R}");
                 // Stop once three budgets in a row improve on this trainer's best by no more than 1e-9 (relative).
@@ -226,7 +236,8 @@ public static class TrainingRace
         {
             string Cell(int g) => times[t, g] is double s ? $"{s:F2} s ({budgets[t, g]})" : "not reached";
             string Ratio(int g) => t == 0 && times[0, g] is double ours && times[1, g] is double theirs ? $"{ours / theirs:F2}" : "";
-            yield return $"| {task} {size} (best {best:F8}) | {trainers[t].Name} | {Cell(0)} | {Cell(1)} | {Ratio(0)} | {Ratio(1)} |";
+            string l1 = withL1 ? ", L1 = L2 = 1/N" : "";
+            yield return $"| {task} {size}{l1} (best {best:F8}) | {trainers[t].Name} | {Cell(0)} | {Cell(1)} | {Ratio(0)} | {Ratio(1)} |";
         }
     }
 
@@ -257,19 +268,31 @@ public static class TrainingRace
         return view;
     }
 
-    /// <summary>ML.NET's L-BFGS trainer for <paramref name="iterations"/> iterations, its L2 matched to ours (theirs is a sum, ours a mean).</summary>
-    private static ITransformer MlNetLbfgs(MLContext ml, IDataView view, bool binary, int rows, int iterations) => binary
+    /// <summary>The penalties of a race, as our (mean) objective has them.</summary>
+    private readonly record struct Penalty(double L2, double L1);
+
+    /// <summary>The races' usual penalty: L2 only (ML.NET's L1, 1 by default, set to 0 so the objectives match).</summary>
+    private static readonly Penalty L2Only = new(L2, 0);
+
+    /// <summary>ML.NET's L-BFGS trainer for <paramref name="iterations"/> iterations, L2 and L1 matched to ours (theirs are sums, ours means).</summary>
+    private static ITransformer MlNetLbfgs(MLContext ml, IDataView view, bool binary, int rows, int iterations, Penalty penalty) => binary
         ? ml.BinaryClassification.Trainers.LbfgsLogisticRegression(new LbfgsLogisticRegressionBinaryTrainer.Options
-        { L2Regularization = (float)(L2 * rows), MaximumNumberOfIterations = iterations, OptimizationTolerance = 1e-12f }).Fit(view)
+        {
+            L2Regularization = (float)(penalty.L2 * rows), L1Regularization = (float)(penalty.L1 * rows),
+            MaximumNumberOfIterations = iterations, OptimizationTolerance = 1e-12f,
+        }).Fit(view)
         : ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(new LbfgsMaximumEntropyMulticlassTrainer.Options
-        { L2Regularization = (float)(L2 * rows), MaximumNumberOfIterations = iterations, OptimizationTolerance = 1e-12f }).Fit(view);
+        {
+            L2Regularization = (float)(penalty.L2 * rows), L1Regularization = (float)(penalty.L1 * rows),
+            MaximumNumberOfIterations = iterations, OptimizationTolerance = 1e-12f,
+        }).Fit(view);
 
     /// <summary>Our trainer with its default <see cref="Lbfgs"/> for <paramref name="iterations"/> iterations.</summary>
-    private static ITransformer OurLbfgs(MLContext ml, IDataView view, bool binary, int iterations) => binary
+    private static ITransformer OurLbfgs(MLContext ml, IDataView view, bool binary, int iterations, Penalty penalty) => binary
         ? ml.BinaryClassification.Trainers.LogisticRegression(new LogisticRegressionTrainer.Options
-        { NumberOfEpochs = iterations, L2Regularization = L2, Seed = 1 }).Fit(view)
+        { NumberOfEpochs = iterations, L2Regularization = penalty.L2, L1Regularization = penalty.L1, Seed = 1 }).Fit(view)
         : ml.MulticlassClassification.Trainers.SoftmaxRegression(new SoftmaxRegressionTrainer.Options
-        { NumberOfEpochs = iterations, L2Regularization = L2, Seed = 1 }).Fit(view);
+        { NumberOfEpochs = iterations, L2Regularization = penalty.L2, L1Regularization = penalty.L1, Seed = 1 }).Fit(view);
 
     private static void Race(string task, int rows, int features, int classes)
     {
@@ -284,7 +307,7 @@ public static class TrainingRace
             var t = ml.BinaryClassification.Trainers;
             trainers.Add(("ML.NET SdcaLogisticRegression", k => t.SdcaLogisticRegression(new SdcaLogisticRegressionBinaryTrainer.Options
             { L2Regularization = (float)L2, MaximumNumberOfIterations = k, ConvergenceTolerance = 1e-7f, Shuffle = true }).Fit(view)));
-            trainers.Add(("ML.NET LbfgsLogisticRegression", k => MlNetLbfgs(ml, view, binary, rows, k)));
+            trainers.Add(("ML.NET LbfgsLogisticRegression", k => MlNetLbfgs(ml, view, binary, rows, k, L2Only)));
             foreach (var (name, optimizer, batch) in OurConfigurations())
             {
                 trainers.Add(($"ours {name}", k => t.LogisticRegression(new LogisticRegressionTrainer.Options
@@ -296,7 +319,7 @@ public static class TrainingRace
             var t = ml.MulticlassClassification.Trainers;
             trainers.Add(("ML.NET SdcaMaximumEntropy", k => t.SdcaMaximumEntropy(new SdcaMaximumEntropyMulticlassTrainer.Options
             { L2Regularization = (float)L2, MaximumNumberOfIterations = k, ConvergenceTolerance = 1e-7f, Shuffle = true }).Fit(view)));
-            trainers.Add(("ML.NET LbfgsMaximumEntropy", k => MlNetLbfgs(ml, view, binary, rows, k)));
+            trainers.Add(("ML.NET LbfgsMaximumEntropy", k => MlNetLbfgs(ml, view, binary, rows, k, L2Only)));
             foreach (var (name, optimizer, batch) in OurConfigurations())
             {
                 trainers.Add(($"ours {name}", k => t.SoftmaxRegression(new SoftmaxRegressionTrainer.Options

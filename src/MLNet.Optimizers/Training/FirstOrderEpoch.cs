@@ -6,7 +6,8 @@ namespace MLNet.Optimizers.Training;
 /// <summary>
 /// One epoch of a first-order rule: per batch, the loss and gradient at the current point (+ λ₂·W), one
 /// <see cref="GradientStepper"/> step, then the L1 proximal step; or, on sparse data with lazy steps, the gradient at the
-/// touched coordinates only and a lazy sparse step. Holds the buffers and the stepper across epochs.
+/// touched coordinates only and a lazy sparse step (L2 and L1 then through <see cref="LazyWeightPenalty"/>). Holds the
+/// buffers and the stepper across epochs.
 /// </summary>
 internal sealed class FirstOrderEpoch
 {
@@ -18,6 +19,7 @@ internal sealed class FirstOrderEpoch
     private readonly float[] _gradient;
     private readonly SparseGradient? _sparseGradient;
     private readonly bool _catchUpBeforeReading;
+    private readonly LazyWeightPenalty? _lazyPenalty;
 
     /// <summary>Prepares the stepper (at step 0, fresh optimizer state) and the gradient buffers.</summary>
     /// <param name="objective">The data term.</param>
@@ -36,7 +38,11 @@ internal sealed class FirstOrderEpoch
         _cancellationToken = options.CancellationToken;
         _gradient = lazySparseSteps ? [] : new float[layout.ParameterCount];
         _sparseGradient = lazySparseSteps ? new SparseGradient(layout.ParameterCount) : null;
-        _catchUpBeforeReading = lazySparseSteps && SparseSteps.MovesSkippedCoordinates((ISparseStepOptimizer)optimizer);
+        _lazyPenalty = lazySparseSteps && (options.L2Regularization != 0 || options.L1Regularization != 0)
+            ? new LazyWeightPenalty(layout, options.L2Regularization, options.L1Regularization)
+            : null;
+        _catchUpBeforeReading = lazySparseSteps
+            && (_lazyPenalty is not null || SparseSteps.MovesSkippedCoordinates((ISparseStepOptimizer)optimizer));
         LearningRate = _stepper.CurrentLearningRate;
     }
 
@@ -102,6 +108,7 @@ internal sealed class FirstOrderEpoch
         }
 
         _stepper.Flush(parameters);
+        _lazyPenalty?.Flush(parameters);
         _stepper.WriteEvaluationPoint(parameters, evaluationPoint);
         if (!TensorPrimitives.IsFiniteAll(parameters) || !TensorPrimitives.IsFiniteAll(evaluationPoint))
         {
@@ -128,6 +135,7 @@ internal sealed class FirstOrderEpoch
         // first, as dense steps would have.
         _objective.CollectTouched(data, rows, _sparseGradient);
         _stepper.CatchUp(parameters, _sparseGradient.Indices);
+        _lazyPenalty?.CatchUp(parameters, _sparseGradient.Indices);
         return _objective.EvaluateSparse(data, rows, parameters, _sparseGradient, out weight, touchedCollected: true);
     }
 
@@ -147,7 +155,16 @@ internal sealed class FirstOrderEpoch
         }
         else
         {
-            LearningRate = _stepper.StepSparse(parameters, _sparseGradient.Indices, _sparseGradient.Values);
+            var indices = _sparseGradient.Indices;
+            if (_lazyPenalty is null)
+            {
+                LearningRate = _stepper.StepSparse(parameters, indices, _sparseGradient.Values);
+            }
+            else
+            {
+                LearningRate = _stepper.StepSparse(parameters, indices, _lazyPenalty.WithL2(parameters, indices, _sparseGradient.Values));
+                _lazyPenalty.AfterStep(parameters, indices, LearningRate);
+            }
         }
     }
 

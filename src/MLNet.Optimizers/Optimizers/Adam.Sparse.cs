@@ -12,7 +12,7 @@ public sealed partial class Adam : ISparseStepOptimizer
     public bool SupportsSparseSteps => WeightDecay == 0;
 
     /// <inheritdoc />
-    public OptimizerState CreateSparseState(int parameterCount) => _kernel.CreateSparseState(Name, parameterCount);
+    public OptimizerState CreateSparseState(int parameterCount) => _kernel.CreateSparseState(this, parameterCount);
 
     /// <inheritdoc />
     public void StepSparse(Span<float> parameters, ReadOnlySpan<int> indices, ReadOnlySpan<float> gradientValues, OptimizerState state,

@@ -14,9 +14,9 @@ internal sealed partial class AdamKernel
     internal bool HasLazyDecay => _decoupledWeightDecay && _weightDecay != 0;
 
     /// <summary>Creates the state, with lazy step counters when the decay needs them.</summary>
-    internal OptimizerState CreateSparseState(string optimizerName, int parameterCount)
+    internal OptimizerState CreateSparseState(FirstOrderOptimizer rule, int parameterCount)
     {
-        var state = CreateState(optimizerName, parameterCount);
+        var state = CreateState(rule, parameterCount);
         return HasLazyDecay ? SparseSteps.AddLazyCounters(state) : state;
     }
 

@@ -45,9 +45,9 @@ internal sealed partial class AdamKernel
     }
 
     /// <summary>Creates the state: <c>exp_avg</c>, <c>exp_avg_sq</c> and, with AMSGrad, <c>max_exp_avg_sq</c>, all zero.</summary>
-    internal OptimizerState CreateState(string optimizerName, int parameterCount)
+    internal OptimizerState CreateState(FirstOrderOptimizer rule, int parameterCount)
     {
-        var state = new OptimizerState(optimizerName, parameterCount);
+        var state = new OptimizerState(rule, parameterCount);
         state.AddVector(ExpAvgKey);
         state.AddVector(ExpAvgSqKey);
         if (_amsGrad)

@@ -54,7 +54,7 @@ public sealed partial class AdamW : FirstOrderOptimizer
     public bool AmsGrad { get; }
 
     /// <inheritdoc />
-    public override OptimizerState CreateState(int parameterCount) => _kernel.CreateState(Name, parameterCount);
+    public override OptimizerState CreateState(int parameterCount) => _kernel.CreateState(this, parameterCount);
 
     /// <inheritdoc />
     public override IOptimizer WithLearningRate(double learningRate) =>

@@ -51,7 +51,7 @@ public sealed class Adamax : FirstOrderOptimizer
     /// <inheritdoc />
     public override OptimizerState CreateState(int parameterCount)
     {
-        var state = new OptimizerState(Name, parameterCount);
+        var state = new OptimizerState(this, parameterCount);
         state.AddVector(ExpAvgKey);
         state.AddVector(ExpInfKey);
         return state;

@@ -83,7 +83,7 @@ public sealed class Lbfgs : IOptimizer
     /// <param name="parameterCount">The length of the parameter vector; ≥ 1.</param>
     public LbfgsState CreateState(int parameterCount)
     {
-        var state = new LbfgsState(Check.AtLeast(parameterCount, 1), HistorySize);
+        var state = new LbfgsState(Check.AtLeast(parameterCount, 1), HistorySize, RuleSettings.Of(this));
         if (LineSearch == LineSearch.StrongWolfe)
         {
             state.LineSearchBuffers = new StrongWolfeLineSearch.Buffers(parameterCount);

@@ -76,7 +76,7 @@ public sealed class RmsProp : FirstOrderOptimizer
     /// <inheritdoc />
     public override OptimizerState CreateState(int parameterCount)
     {
-        var state = new OptimizerState(Name, parameterCount);
+        var state = new OptimizerState(this, parameterCount);
         state.AddVector(SquareAverageKey);
         if (_centered)
         {

@@ -87,7 +87,7 @@ public sealed class ScheduleFreeAdamW : FirstOrderOptimizer
     /// <inheritdoc />
     public override OptimizerState CreateState(int parameterCount)
     {
-        var state = new OptimizerState(Name, parameterCount);
+        var state = new OptimizerState(this, parameterCount);
         ScheduleFreeAveraging.AddState(state);
         state.AddVector(ExpAvgSqKey);
         return state;

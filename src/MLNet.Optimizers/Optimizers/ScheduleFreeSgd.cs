@@ -72,7 +72,7 @@ public sealed class ScheduleFreeSgd : FirstOrderOptimizer
     /// <inheritdoc />
     public override OptimizerState CreateState(int parameterCount)
     {
-        var state = new OptimizerState(Name, parameterCount);
+        var state = new OptimizerState(this, parameterCount);
         ScheduleFreeAveraging.AddState(state);
         return state;
     }

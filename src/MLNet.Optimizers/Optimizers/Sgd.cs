@@ -67,7 +67,7 @@ public sealed partial class Sgd : FirstOrderOptimizer
     /// <inheritdoc />
     public override OptimizerState CreateState(int parameterCount)
     {
-        var state = new OptimizerState(Name, parameterCount);
+        var state = new OptimizerState(this, parameterCount);
         if (_momentum != 0)
         {
             state.AddVector(MomentumBufferKey);

@@ -12,7 +12,7 @@ namespace MLNet.Optimizers;
 /// g ← g + λ·θ                           (when λ ≠ 0: coupled L2, into the gradient)
 /// v ← α·v + (1 − α)·g²                  (square_avg, starts at 0)
 /// ḡ ← lerp(ḡ, g, 1 − α)                 (centered only: grad_avg, starts at 0)
-/// a ← √(v − ḡ²) + ε   (centered)   or   a ← √v + ε     (ε outside the square root)
+/// a ← √max(v − ḡ², 0) + ε   (centered)   or   a ← √v + ε     (ε outside the square root)
 /// b ← μ·b + g/a ;  θ ← θ − γ·b          (when μ &gt; 0: momentum_buffer, starts at 0)
 /// θ ← θ − γ·g/a                         (when μ = 0)
 /// </code>
@@ -20,7 +20,9 @@ namespace MLNet.Optimizers;
 /// a + w·(b − a) when w &lt; 0.5, otherwise b − (b − a)·(1 − w). Defaults are PyTorch's: γ = 0.01, α = 0.99, ε = 1e-8,
 /// λ = 0, μ = 0, not centered. Per-run state: <c>square_avg</c>, plus <c>grad_avg</c> when centered and
 /// <c>momentum_buffer</c> when μ &gt; 0.</para>
-/// <para><b>Differs from PyTorch:</b> α must be in [0, 1] and ε &gt; 0 (PyTorch accepts any α ≥ 0 and ε = 0). Optax's
+/// <para><b>Differs from PyTorch:</b> α must be in [0, 1] and ε &gt; 0 (PyTorch accepts any α ≥ 0 and ε = 0). The centered
+/// variance v − ḡ² is clamped at 0: when it vanishes (a steady gradient) float rounding can make it negative, and PyTorch's
+/// square root then writes NaN into the parameters; elsewhere the results are the same. Optax's
 /// <c>rmsprop</c> differs from both: decay 0.9 and ε inside the square root by default.</para>
 /// <para>Hinton, Srivastava &amp; Swersky, "Neural Networks for Machine Learning", lecture 6e (2012); centered form: Graves,
 /// "Generating Sequences With Recurrent Neural Networks", arXiv:1308.0850.</para>
@@ -137,7 +139,7 @@ public sealed class RmsProp : FirstOrderOptimizer
                 {
                     var gav = scalars.GradientAverageWeight.Apply(ga[v], d);
                     ga[v] = gav;
-                    avg = Vector.SquareRoot(sqv - gav * gav) + eps;
+                    avg = Vector.SquareRoot(Vector.Max(sqv - gav * gav, Vector<float>.Zero)) + eps;
                 }
                 else
                 {
@@ -200,7 +202,7 @@ public sealed class RmsProp : FirstOrderOptimizer
         if (s.Centered)
         {
             gradientAverage = s.GradientAverageWeight.Apply(gradientAverage, d);
-            avg = MathF.Sqrt(squareAverage - gradientAverage * gradientAverage) + s.Epsilon;
+            avg = MathF.Sqrt(MathF.Max(squareAverage - gradientAverage * gradientAverage, 0f)) + s.Epsilon;
         }
         else
         {

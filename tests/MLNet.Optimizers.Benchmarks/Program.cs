@@ -8,7 +8,8 @@ using MLNet.Optimizers.Benchmarks;
 
 // A short job by default (one in-process launch, few iterations) so a full run takes minutes; pass BenchmarkDotNet's own
 // options (e.g. --job Medium, --filter '*UpdateStep*') to change it. Never run in CI: CI only builds this project.
-// `memory` as the first argument runs the peak-memory check instead (see MemoryCheck); `race` runs the comparison with
+// `memory` as the first argument runs the peak-memory check instead (see MemoryCheck), `read-memory` the peak of reading data of
+// known and unknown length (see ReadMemoryCheck); `race` runs the comparison with
 // ML.NET's trainers (see TrainingRace).
 var shortJob = Job.Default
     .WithToolchain(InProcessEmitToolchain.Instance)
@@ -27,6 +28,18 @@ var config = ManualConfig.Create(DefaultConfig.Instance)
 if (args is ["memory", ..])
 {
     MemoryCheck.Run();
+    return;
+}
+
+if (args is ["read-memory", ..])
+{
+    ReadMemoryCheck.Run();
+    return;
+}
+
+if (args is ["read-memory-case", var rowCount, ..])
+{
+    ReadMemoryCheck.RunCase(rowCount);
     return;
 }
 

@@ -312,7 +312,7 @@ public abstract class LinearObjective
 
         var labels = data.Labels;
         var biases = parameters[weightCount..];
-        float[]? dense = data.DenseFeatures;
+        bool dense = !data.IsSparse;
         double loss = 0, weight = 0;
         foreach (int row in rows)
         {
@@ -322,9 +322,9 @@ public abstract class LinearObjective
                 continue;
             }
 
-            if (dense is not null)
+            if (dense)
             {
-                TensorPrimitives.ConvertChecked<float, double>(dense.AsSpan(row * features, features), x);
+                TensorPrimitives.ConvertChecked<float, double>(data.DenseRow(row), x);
                 for (int k = 0; k < outputs; k++)
                 {
                     scores[k] = TensorPrimitives.Dot(x, parameters.Slice(k * features, features)) + biases[k];

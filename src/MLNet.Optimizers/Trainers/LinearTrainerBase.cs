@@ -105,10 +105,12 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
     {
         ArgumentNullException.ThrowIfNull(trainData);
         LinearTrainerOptions o = _options;
-        var training = new TrainingDataReader(trainData, LabelKind, o.LabelColumnName, o.FeatureColumnName, o.ExampleWeightColumnName, "training");
+        var training = new TrainingDataReader(trainData, LabelKind, o.LabelColumnName, o.FeatureColumnName, o.ExampleWeightColumnName, "training",
+            o.CancellationToken);
         TrainingDataReader? validation = validationData is null
             ? null
-            : new TrainingDataReader(validationData, LabelKind, o.LabelColumnName, o.FeatureColumnName, o.ExampleWeightColumnName, "validation");
+            : new TrainingDataReader(validationData, LabelKind, o.LabelColumnName, o.FeatureColumnName, o.ExampleWeightColumnName, "validation",
+                o.CancellationToken);
         if (validation is not null)
         {
             if (validation.FeatureCount != training.FeatureCount || validation.ClassCount != training.ClassCount)

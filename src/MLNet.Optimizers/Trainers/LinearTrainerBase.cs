@@ -24,6 +24,9 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
     private readonly LinearTrainerOptions _options;
     private readonly ITrainerEstimator<IPredictionTransformer<object>, object> _schemaOracle;
 
+    /// <summary>The seed every Fit uses when <see cref="LinearTrainerOptions.Seed"/> is null: drawn from the context once, here.</summary>
+    private readonly int _contextSeed;
+
     private protected LinearTrainerBase(IHostEnvironment environment, LinearTrainerOptions options, string name)
     {
         ArgumentNullException.ThrowIfNull(environment);
@@ -53,6 +56,10 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
         _environment = environment;
         _options = options.Clone(); // later changes to the caller's object must not bypass the checks below
         Name = name;
+
+        // Drawn at construction, as ML.NET's trainers register their host: drawing per Fit made concurrent fits of one trainer
+        // race for the context's generator, so which fit got which seed depended on thread timing.
+        _contextSeed = environment.Register(name).Rand.Next();
 
         // Builds the loop once now so that every hyperparameter is checked at construction, as ML.NET trainers do.
         _ = new TrainingLoop(new SquaredObjective(), ToTrainingOptions(seed: 0, log: null));
@@ -130,7 +137,7 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
                 $"{layout.OutputCount} over {layout.FeatureCount}.", "modelParameters");
         }
 
-        int seed = o.Seed ?? _environment.Register(Name).Rand.Next();
+        int seed = o.Seed ?? _contextSeed;
         using IChannel channel = _environment.Start(Name);
         var trainer = new TrainingLoop(objective, ToTrainingOptions(seed, line => channel.Info(MessageSensitivity.None, line)));
         var initialParameters = warmStart is { } w ? w.Parameters : default;

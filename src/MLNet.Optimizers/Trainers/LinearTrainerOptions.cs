@@ -46,8 +46,10 @@ public abstract class LinearTrainerOptions
     /// <value>Default true.</value>
     public bool Shuffle = Defaults.Shuffle;
 
-    /// <summary>The seed for shuffling and the validation split. Null draws one from the <c>MLContext</c> (deterministic when the
-    /// context was created with a seed).</summary>
+    /// <summary>The seed for shuffling and the validation split. Null draws one from the <c>MLContext</c> when the trainer is
+    /// created, and every <c>Fit</c> of that trainer uses it: fits of one trainer, serial or concurrent, give the same model, and
+    /// trainers created in the same order on contexts with the same seed get the same seeds. (Creating trainers concurrently on one
+    /// context races for its generator; set a seed then.)</summary>
     /// <value>Default null.</value>
     public int? Seed;
 

@@ -29,6 +29,7 @@ public static class MemoryCheck
             Optimizer = new Adam(learningRate: 0.01),
             BatchSize = batchSize,
             NumberOfEpochs = epochs,
+            L2Regularization = 0,
             Seed = 1,
             OnEpochEnd = _ => allocatedAtEpochEnd.Add(GC.GetTotalAllocatedBytes(precise: true)),
         };

@@ -97,6 +97,7 @@ public class SparseEpochBenchmarks
             Optimizer = optimizer,
             BatchSize = BatchSize,
             NumberOfEpochs = epochs,
+            L2Regularization = 0,
             Seed = 1,
             GradientClipNorm = Rule == AdamDense ? 1e6 : null,
         };

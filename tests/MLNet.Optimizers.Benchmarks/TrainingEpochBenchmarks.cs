@@ -36,7 +36,7 @@ public class TrainingEpochBenchmarks
     private TrainingResult Train(int epochs)
     {
         IOptimizer optimizer = Rule == "Adam" ? new Adam(learningRate: 0.01) : new Sgd(learningRate: 0.05, momentum: 0.9);
-        var options = new TrainingOptions { Optimizer = optimizer, BatchSize = BatchSize, NumberOfEpochs = epochs, Seed = 1 };
+        var options = new TrainingOptions { Optimizer = optimizer, BatchSize = BatchSize, NumberOfEpochs = epochs, L2Regularization = 0, Seed = 1 };
         return new TrainingLoop(new LogisticObjective(), options).Train(_data);
     }
 }

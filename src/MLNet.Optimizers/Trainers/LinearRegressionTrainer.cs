@@ -29,7 +29,7 @@ public sealed class LinearRegressionTrainer
     }
 
     /// <summary>Creates the trainer; the options are checked and copied here (later changes to them have no effect).</summary>
-    /// <param name="mlContext">The context: its log receives progress, its seed drives <see cref="LinearTrainerOptions.Seed"/> when that is null.</param>
+    /// <param name="mlContext">The context: its log receives progress, its seed drives <see cref="TrainingOptions.Seed"/> when that is null.</param>
     /// <param name="options">The options.</param>
     public LinearRegressionTrainer(MLContext mlContext, Options options)
         : this((IHostEnvironment)mlContext, options)

@@ -24,45 +24,21 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
     private readonly LinearTrainerOptions _options;
     private readonly ITrainerEstimator<IPredictionTransformer<object>, object> _schemaOracle;
 
-    /// <summary>The seed every Fit uses when <see cref="LinearTrainerOptions.Seed"/> is null: drawn from the context once, here.</summary>
+    /// <summary>The seed every Fit uses when <see cref="TrainingOptions.Seed"/> is null: drawn from the context once, here.</summary>
     private readonly int _contextSeed;
 
     private protected LinearTrainerBase(IHostEnvironment environment, LinearTrainerOptions options, string name)
     {
         ArgumentNullException.ThrowIfNull(environment);
         ArgumentNullException.ThrowIfNull(options);
-        CheckColumnName(options.LabelColumnName, nameof(options.LabelColumnName));
-        CheckColumnName(options.FeatureColumnName, nameof(options.FeatureColumnName));
-        if (options.ExampleWeightColumnName is { Length: 0 })
-        {
-            throw new ArgumentOutOfRangeException(nameof(options.ExampleWeightColumnName), options.ExampleWeightColumnName,
-                "ExampleWeightColumnName must be null (no weights) or a column name; got an empty string.");
-        }
-
-        if (options.Optimizer is null)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options.Optimizer), null,
-                "Optimizer must be an optimizer strategy such as new Lbfgs() or new Adam(); got null.");
-        }
-
-        if (!options.CacheData && options.ValidationFraction is double fraction)
-        {
-            throw new ArgumentException(
-                $"ValidationFraction = {fraction} cannot be used with CacheData = false: splitting off validation rows needs the data in memory. " +
-                "Pass validation data to Fit(trainData, validationData) (it is streamed too), or set CacheData = true.",
-                nameof(options.ValidationFraction));
-        }
-
         _environment = environment;
-        _options = options.Clone(); // later changes to the caller's object must not bypass the checks below
+        _options = (LinearTrainerOptions)options.Clone(); // later changes to the caller's object must not bypass the checks
+        _options.Validate(); // every option is checked at construction, as ML.NET trainers do
         Name = name;
 
         // Drawn at construction, as ML.NET's trainers register their host: drawing per Fit made concurrent fits of one trainer
         // race for the context's generator, so which fit got which seed depended on thread timing.
         _contextSeed = environment.Register(name).Rand.Next();
-
-        // Builds the loop once now so that every hyperparameter is checked at construction, as ML.NET trainers do.
-        _ = new TrainingLoop(new SquaredObjective(), ToTrainingOptions(seed: 0, log: null));
         _schemaOracle = CreateSchemaOracle(SchemaOracleContext, _options);
         Info = _schemaOracle.Info;
     }
@@ -84,7 +60,7 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
     public TTransformer Fit(IDataView input) => FitCore(input, null, null);
 
     /// <summary>Trains on <paramref name="trainData"/>, validating on <paramref name="validationData"/> after every epoch (for
-    /// <see cref="LinearTrainerOptions.EarlyStoppingPatience"/> and <see cref="LinearTrainerOptions.KeepBestModel"/>).</summary>
+    /// <see cref="TrainingOptions.EarlyStoppingPatience"/> and <see cref="TrainingOptions.KeepBestModel"/>).</summary>
     /// <param name="trainData">The training data.</param>
     /// <param name="validationData">The validation data, with the same columns.</param>
     public TTransformer Fit(IDataView trainData, IDataView validationData)
@@ -111,21 +87,13 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
     private protected TTransformer FitCore(IDataView trainData, IDataView? validationData, WarmStart? warmStart)
     {
         ArgumentNullException.ThrowIfNull(trainData);
-        LinearTrainerOptions o = _options;
-        var training = new TrainingDataReader(trainData, LabelKind, o.LabelColumnName, o.FeatureColumnName, o.ExampleWeightColumnName, "training",
-            o.CancellationToken);
-        TrainingDataReader? validation = validationData is null
-            ? null
-            : new TrainingDataReader(validationData, LabelKind, o.LabelColumnName, o.FeatureColumnName, o.ExampleWeightColumnName, "validation",
-                o.CancellationToken);
-        if (validation is not null)
+        var training = Reader(trainData, "training");
+        TrainingDataReader? validation = validationData is null ? null : Reader(validationData, "validation");
+        if (validation is not null && (validation.FeatureCount != training.FeatureCount || validation.ClassCount != training.ClassCount))
         {
-            if (validation.FeatureCount != training.FeatureCount || validation.ClassCount != training.ClassCount)
-            {
-                throw new ArgumentException(
-                    $"The validation data has {validation.FeatureCount} features and {validation.ClassCount} label values; " +
-                    $"the training data has {training.FeatureCount} and {training.ClassCount}. They must match.", nameof(validationData));
-            }
+            throw new ArgumentException(
+                $"The validation data has {validation.FeatureCount} features and {validation.ClassCount} label values; " +
+                $"the training data has {training.FeatureCount} and {training.ClassCount}. They must match.", nameof(validationData));
         }
 
         LinearObjective objective = CreateObjective(training.ClassCount);
@@ -137,32 +105,49 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
                 $"{layout.OutputCount} over {layout.FeatureCount}.", "modelParameters");
         }
 
-        int seed = o.Seed ?? _contextSeed;
+        int seed = _options.Seed ?? _contextSeed;
         using IChannel channel = _environment.Start(Name);
-        var trainer = new TrainingLoop(objective, ToTrainingOptions(seed, line => channel.Info(MessageSensitivity.None, line)));
+        var loop = new TrainingLoop(objective, RunOptions(seed, channel));
         var initialParameters = warmStart is { } w ? w.Parameters : default;
         TrainingResult result;
-        if (o.CacheData)
+        if (_options.CacheData)
         {
             TrainingData cached = training.ReadAll();
             TrainingData? cachedValidation = validation?.ReadAll();
             LogStart(channel, $"{cached.RowCount} rows", layout);
-            result = trainer.Train(cached, cachedValidation, initialParameters);
+            result = loop.Train(cached, cachedValidation, initialParameters);
         }
         else
         {
             LogStart(channel, "streamed (not cached)", layout);
-            result = trainer.Train(training, validation, initialParameters);
+            result = loop.Train(training, validation, initialParameters);
         }
 
         if (result.StopReason == LbfgsStopReason.MaxIterations)
         {
             channel.Warning(MessageSensitivity.None,
-                $"{Name}: L-BFGS ran all NumberOfEpochs = {o.NumberOfEpochs} iterations without meeting its tolerances; the model may not " +
+                $"{Name}: L-BFGS ran all NumberOfEpochs = {_options.NumberOfEpochs} iterations without meeting its tolerances; the model may not " +
                 "have converged. Increase NumberOfEpochs.");
         }
 
         return CreateTransformer(_environment, result.Layout, result.Parameters, training.LabelNames, trainData.Schema);
+    }
+
+    private TrainingDataReader Reader(IDataView data, string role) =>
+        new(data, LabelKind, _options.LabelColumnName, _options.FeatureColumnName, _options.ExampleWeightColumnName, role,
+            _options.CancellationToken);
+
+    /// <summary>The options of one run: the seed resolved, and every progress line to the channel as well as to Log.</summary>
+    private LinearTrainerOptions RunOptions(int seed, IChannel channel)
+    {
+        var options = (LinearTrainerOptions)_options.Clone();
+        options.Seed = seed;
+        options.Log = line =>
+        {
+            channel.Info(MessageSensitivity.None, line);
+            _options.Log?.Invoke(line);
+        };
+        return options;
     }
 
     private void LogStart(IChannel channel, string rows, LinearModelLayout layout) =>
@@ -180,34 +165,6 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
 
     /// <summary>Parameters taken from an existing ML.NET model, in the flat layout.</summary>
     private protected readonly record struct WarmStart(int OutputCount, int FeatureCount, float[] Parameters);
-
-    private TrainingOptions ToTrainingOptions(int seed, Action<string>? log) => new()
-    {
-        Optimizer = _options.Optimizer,
-        BatchSize = _options.BatchSize,
-        NumberOfEpochs = _options.NumberOfEpochs,
-        Shuffle = _options.Shuffle,
-        Seed = seed,
-        L2Regularization = _options.L2Regularization,
-        L1Regularization = _options.L1Regularization,
-        LearningRateSchedule = _options.LearningRateSchedule,
-        GradientClipNorm = _options.GradientClipNorm,
-        ValidationFraction = _options.ValidationFraction,
-        EarlyStoppingPatience = _options.EarlyStoppingPatience,
-        EarlyStoppingTolerance = _options.EarlyStoppingTolerance,
-        KeepBestModel = _options.KeepBestModel,
-        OnEpochEnd = _options.OnEpochEnd,
-        Log = log,
-        CancellationToken = _options.CancellationToken,
-    };
-
-    private static void CheckColumnName(string? value, string name)
-    {
-        if (string.IsNullOrEmpty(value))
-        {
-            throw new ArgumentOutOfRangeException(name, value, $"{name} must name a column; got {(value is null ? "null" : "an empty string")}.");
-        }
-    }
 
     /// <summary>The weights of output k as one row of length D, and the K biases, split from the flat parameter vector.</summary>
     private protected static (float[][] WeightRows, float[] Biases) Split(LinearModelLayout layout, float[] parameters)

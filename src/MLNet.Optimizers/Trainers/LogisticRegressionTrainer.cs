@@ -33,7 +33,7 @@ public sealed class LogisticRegressionTrainer
     }
 
     /// <summary>Creates the trainer; the options are checked and copied here (later changes to them have no effect).</summary>
-    /// <param name="mlContext">The context: its log receives progress, its seed drives <see cref="LinearTrainerOptions.Seed"/> when that is null.</param>
+    /// <param name="mlContext">The context: its log receives progress, its seed drives <see cref="TrainingOptions.Seed"/> when that is null.</param>
     /// <param name="options">The options.</param>
     public LogisticRegressionTrainer(MLContext mlContext, Options options)
         : this((IHostEnvironment)mlContext, options)

@@ -32,7 +32,7 @@ public sealed class SoftmaxRegressionTrainer
     }
 
     /// <summary>Creates the trainer; the options are checked and copied here (later changes to them have no effect).</summary>
-    /// <param name="mlContext">The context: its log receives progress, its seed drives <see cref="LinearTrainerOptions.Seed"/> when that is null.</param>
+    /// <param name="mlContext">The context: its log receives progress, its seed drives <see cref="TrainingOptions.Seed"/> when that is null.</param>
     /// <param name="options">The options.</param>
     public SoftmaxRegressionTrainer(MLContext mlContext, Options options)
         : this((IHostEnvironment)mlContext, options)

@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using MLNet.Optimizers.Training;
 
 namespace MLNet.Optimizers.Trainers;
 
@@ -6,7 +7,7 @@ namespace MLNet.Optimizers.Trainers;
 /// <c>mlContext.BinaryClassification.Trainers.LogisticRegression(...)</c>,
 /// <c>mlContext.MulticlassClassification.Trainers.SoftmaxRegression(...)</c> and
 /// <c>mlContext.Regression.Trainers.LinearRegression(...)</c>: the trainers of this library on ML.NET's catalogs. Each comes as a
-/// simple overload (columns plus the most-used settings, defaulting to <see cref="LinearTrainerOptions.Defaults"/>) and an
+/// simple overload (columns plus the most-used settings, defaulting to <see cref="TrainingOptions.Defaults"/>) and an
 /// overload taking the full options. The trainers log to, and draw their default seed from, the catalog's <c>MLContext</c>.
 /// </summary>
 public static class TrainerCatalogExtensions
@@ -21,8 +22,8 @@ public static class TrainerCatalogExtensions
     /// <param name="numberOfEpochs">Passes over the data (L-BFGS: iterations).</param>
     public static LogisticRegressionTrainer LogisticRegression(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog,
         string labelColumnName = "Label", string featureColumnName = "Features", string? exampleWeightColumnName = null,
-        IOptimizer? optimizer = null, int batchSize = LinearTrainerOptions.Defaults.BatchSize,
-        int numberOfEpochs = LinearTrainerOptions.Defaults.NumberOfEpochs) =>
+        IOptimizer? optimizer = null, int batchSize = TrainingOptions.Defaults.BatchSize,
+        int numberOfEpochs = TrainingOptions.Defaults.NumberOfEpochs) =>
         catalog.LogisticRegression(Configure(new LogisticRegressionTrainer.Options(), labelColumnName, featureColumnName,
             exampleWeightColumnName, optimizer, batchSize, numberOfEpochs));
 
@@ -43,8 +44,8 @@ public static class TrainerCatalogExtensions
     /// <param name="numberOfEpochs">Passes over the data (L-BFGS: iterations).</param>
     public static SoftmaxRegressionTrainer SoftmaxRegression(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
         string labelColumnName = "Label", string featureColumnName = "Features", string? exampleWeightColumnName = null,
-        IOptimizer? optimizer = null, int batchSize = LinearTrainerOptions.Defaults.BatchSize,
-        int numberOfEpochs = LinearTrainerOptions.Defaults.NumberOfEpochs) =>
+        IOptimizer? optimizer = null, int batchSize = TrainingOptions.Defaults.BatchSize,
+        int numberOfEpochs = TrainingOptions.Defaults.NumberOfEpochs) =>
         catalog.SoftmaxRegression(Configure(new SoftmaxRegressionTrainer.Options(), labelColumnName, featureColumnName,
             exampleWeightColumnName, optimizer, batchSize, numberOfEpochs));
 
@@ -65,8 +66,8 @@ public static class TrainerCatalogExtensions
     /// <param name="numberOfEpochs">Passes over the data (L-BFGS: iterations).</param>
     public static LinearRegressionTrainer LinearRegression(this RegressionCatalog.RegressionTrainers catalog,
         string labelColumnName = "Label", string featureColumnName = "Features", string? exampleWeightColumnName = null,
-        IOptimizer? optimizer = null, int batchSize = LinearTrainerOptions.Defaults.BatchSize,
-        int numberOfEpochs = LinearTrainerOptions.Defaults.NumberOfEpochs) =>
+        IOptimizer? optimizer = null, int batchSize = TrainingOptions.Defaults.BatchSize,
+        int numberOfEpochs = TrainingOptions.Defaults.NumberOfEpochs) =>
         catalog.LinearRegression(Configure(new LinearRegressionTrainer.Options(), labelColumnName, featureColumnName,
             exampleWeightColumnName, optimizer, batchSize, numberOfEpochs));
 

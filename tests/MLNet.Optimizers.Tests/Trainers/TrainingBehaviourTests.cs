@@ -166,6 +166,23 @@ public class TrainingBehaviourTests
     }
 
     [Fact]
+    public void Log_receives_the_progress_lines_that_also_go_to_the_context_log()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var contextLines = new List<string>();
+        mlContext.Log += (_, e) => contextLines.Add(e.Message);
+        var lines = new List<string>();
+        mlContext.BinaryClassification.Trainers.LogisticRegression(new LogisticRegressionTrainer.Options
+        {
+            Optimizer = new Sgd(0.5), NumberOfEpochs = 3, Log = lines.Add,
+        }).Fit(mlContext.Data.LoadFromEnumerable(SmallBinaryRows()));
+
+        Assert.Equal(3, lines.Count);
+        Assert.StartsWith("epoch 1/3: loss ", lines[0]);
+        Assert.All(lines, line => Assert.Contains(contextLines, message => message.EndsWith(line, StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void Cancellation_stops_training_with_OperationCanceledException()
     {
         var mlContext = new MLContext(seed: 1);

@@ -69,6 +69,7 @@ public class TrainingLoopLbfgsTests
         {
             Optimizer = new Lbfgs(lineSearch: LineSearch.None, learningRate: 0.05),
             NumberOfEpochs = epochs,
+            L2Regularization = 0,
             EarlyStoppingPatience = 2,
         };
 

@@ -22,6 +22,7 @@ public class TrainingLoopTests
             Optimizer = new Sgd(learningRate: 0.05, momentum: 0.9),
             BatchSize = 32,
             NumberOfEpochs = 15,
+            L2Regularization = 0,
             Seed = 7,
         });
 
@@ -44,6 +45,7 @@ public class TrainingLoopTests
         {
             Optimizer = new Sgd(learningRate: 0.5),
             NumberOfEpochs = 200, // full batch: proximal gradient descent (ISTA), which reaches the exact zeros of the L1 optimum
+            L2Regularization = 0,
             L1Regularization = 0.02,
         });
 
@@ -69,6 +71,7 @@ public class TrainingLoopTests
         {
             Optimizer = new Sgd(learningRate: 0.1),
             NumberOfEpochs = 1,
+            L2Regularization = 0,
             L1Regularization = 0.5,
         });
 
@@ -146,6 +149,7 @@ public class TrainingLoopTests
         {
             Optimizer = new Sgd(learningRate: 0.1),
             NumberOfEpochs = epochs,
+            L2Regularization = 0,
         });
 
         var straight = Trainer(5).Train(data);
@@ -169,6 +173,7 @@ public class TrainingLoopTests
         {
             Optimizer = new Sgd(learningRate: 0.05),
             NumberOfEpochs = epochs,
+            L2Regularization = 0,
             EarlyStoppingPatience = 3,
             EarlyStoppingTolerance = 1e-6,
         };
@@ -193,6 +198,7 @@ public class TrainingLoopTests
         {
             Optimizer = new Sgd(learningRate: 0),
             NumberOfEpochs = 10,
+            L2Regularization = 0,
             EarlyStoppingPatience = 2,
         }).Train(data);
 
@@ -212,6 +218,7 @@ public class TrainingLoopTests
             Optimizer = new Sgd(),
             BatchSize = 10,
             NumberOfEpochs = 10,
+            L2Regularization = 0,
             CancellationToken = cancellation.Token,
             OnEpochEnd = report =>
             {
@@ -237,6 +244,7 @@ public class TrainingLoopTests
         {
             Optimizer = new Sgd(learningRate: 0.5),
             NumberOfEpochs = epochs,
+            L2Regularization = 0,
             BatchSize = batchSize,
             OnEpochEnd = reports.Add,
         };
@@ -267,6 +275,7 @@ public class TrainingLoopTests
         {
             Optimizer = new Sgd(learningRate: 0.001),
             NumberOfEpochs = 2,
+            L2Regularization = 0,
             ValidationFraction = 0.25,
             Log = lines.Add,
         }).Train(data);
@@ -283,6 +292,7 @@ public class TrainingLoopTests
         {
             Optimizer = new Sgd(learningRate: 1e30),
             NumberOfEpochs = 10,
+            L2Regularization = 0,
         });
 
         var error = Assert.Throws<InvalidOperationException>(() => trainer.Train(data));
@@ -294,7 +304,7 @@ public class TrainingLoopTests
 
     public static TheoryData<string, Action<TrainingOptions>> InvalidOptions() => new()
     {
-        { nameof(TrainingOptions.Optimizer), o => o.Optimizer = null },
+        { nameof(TrainingOptions.Optimizer), o => o.Optimizer = null! },
         { nameof(TrainingOptions.NumberOfEpochs), o => o.NumberOfEpochs = -1 },
         { nameof(TrainingOptions.NumberOfEpochs), o => o.NumberOfEpochs = 0 },
         { nameof(TrainingOptions.BatchSize), o => o.BatchSize = -1 },
@@ -326,7 +336,7 @@ public class TrainingLoopTests
     public void Options_changed_after_construction_do_not_affect_the_trainer()
     {
         var data = SyntheticData.Create(LabelKind.Binary, rowCount: 40, featureCount: 2, seed: 12).Dense();
-        var options = new TrainingOptions { Optimizer = new Sgd(), NumberOfEpochs = 2 };
+        var options = new TrainingOptions { Optimizer = new Sgd(), NumberOfEpochs = 2, L2Regularization = 0 };
         var trainer = new TrainingLoop(new LogisticObjective(), options);
         options.NumberOfEpochs = -5;
 
@@ -343,6 +353,7 @@ public class TrainingLoopTests
         {
             Optimizer = new Sgd(learningRate: 1),
             NumberOfEpochs = 1,
+            L2Regularization = 0,
             GradientClipNorm = 0.01,
         }).Train(data);
 
@@ -364,6 +375,7 @@ public class TrainingLoopTests
         {
             Optimizer = new ShiftedEvaluationPoint(),
             NumberOfEpochs = 2,
+            L2Regularization = 0,
             KeepBestModel = false,
             OnEpochEnd = reports.Add,
         }).Train(train, validation);
@@ -383,6 +395,7 @@ public class TrainingLoopTests
         {
             Optimizer = new Sgd(learningRate: 0.1),
             NumberOfEpochs = epochs,
+            L2Regularization = 0,
             KeepBestModel = keepBest,
         };
 
@@ -453,6 +466,7 @@ public class TrainingLoopTests
             Optimizer = new Sgd(learningRate: 0.1, momentum: 0.9),
             BatchSize = 16,
             NumberOfEpochs = 30,
+            L2Regularization = 0,
             Seed = 3,
         }).Train(data);
 
@@ -492,6 +506,7 @@ public class TrainingLoopTests
             Optimizer = new ScheduleFreeAdamW(learningRate: 0.05),
             BatchSize = 32,
             NumberOfEpochs = 5,
+            L2Regularization = 0,
             KeepBestModel = false,
         }).Train(train, validation);
 

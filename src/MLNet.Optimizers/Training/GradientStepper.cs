@@ -1,7 +1,7 @@
 using MLNet.Optimizers.Internal;
 using MLNet.Optimizers.Schedules;
 
-namespace MLNet.Optimizers;
+namespace MLNet.Optimizers.Training;
 
 /// <summary>
 /// One run of a first-order rule with its optional schedule and clipping: per gradient it clips, looks up the learning

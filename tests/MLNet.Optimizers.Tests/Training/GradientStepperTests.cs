@@ -1,6 +1,6 @@
 using MLNet.Optimizers.Schedules;
 
-namespace MLNet.Optimizers.Tests.Optimizers;
+namespace MLNet.Optimizers.Tests.Training;
 
 public class GradientStepperTests
 {

@@ -1,0 +1,73 @@
+using MLNet.Optimizers.Objectives;
+
+namespace MLNet.Optimizers.Training;
+
+/// <summary>A source read again on every pass; each epoch's shuffle seed is derived from the run's seed and the epoch.</summary>
+/// <param name="source">The rows.</param>
+/// <param name="shuffle">Whether each epoch asks the source to shuffle.</param>
+/// <param name="seed">The run's seed.</param>
+/// <param name="name">"train" or "validation", for messages.</param>
+internal sealed class StreamedData(ITrainingBatchSource source, bool shuffle, int seed, string name) : EpochData
+{
+    public override IEnumerable<(TrainingData Data, ArraySegment<int> Rows)> Batches(int epoch, int batchSize)
+    {
+        // A fixed mix (not HashCode, which is randomised per process) so that runs are reproducible across processes.
+        int? shuffleSeed = shuffle ? unchecked((seed * -1640531535) + epoch) : null;
+        double totalWeight = 0;
+        foreach (var batch in source.ReadBatches(batchSize, shuffleSeed))
+        {
+            EnsureFeatureCount(batch);
+            totalWeight += batch.TotalWeight;
+            yield return (batch, new ArraySegment<int>(batch.AllRows));
+        }
+
+        EnsurePositiveWeight(totalWeight);
+    }
+
+    public override double FullPass(LinearObjective objective, ReadOnlySpan<float> point, Span<float> gradient, bool withGradient,
+        out double totalWeight)
+    {
+        // Σ over chunks of (chunk mean × chunk weight), in double, divided by the total weight at the end.
+        double lossSum = 0, weightSum = 0;
+        double[] gradientSum = withGradient ? new double[gradient.Length] : [];
+        float[] chunkGradient = withGradient ? new float[gradient.Length] : [];
+        foreach (var chunk in source.ReadBatches(TrainingLoop.StreamingPassRows, shuffleSeed: null))
+        {
+            EnsureFeatureCount(chunk);
+            double loss = objective.Evaluate(chunk, chunk.AllRows, point, chunkGradient, withGradient, out double weight);
+            lossSum += loss * weight;
+            weightSum += weight;
+            for (int i = 0; i < gradientSum.Length; i++)
+            {
+                gradientSum[i] += chunkGradient[i] * weight;
+            }
+        }
+
+        EnsurePositiveWeight(weightSum);
+        for (int i = 0; i < gradientSum.Length; i++)
+        {
+            gradient[i] = (float)(gradientSum[i] / weightSum);
+        }
+
+        totalWeight = weightSum;
+        return lossSum / weightSum;
+    }
+
+    private void EnsureFeatureCount(TrainingData batch)
+    {
+        if (batch.FeatureCount != source.FeatureCount)
+        {
+            throw new InvalidOperationException(
+                $"The {name} source declares {source.FeatureCount} features but yielded a batch with {batch.FeatureCount}.");
+        }
+    }
+
+    private void EnsurePositiveWeight(double totalWeight)
+    {
+        if (!(totalWeight > 0))
+        {
+            throw new ArgumentException(
+                $"{name} yielded rows whose weights sum to {totalWeight}; at least one row with a positive weight is needed.", name);
+        }
+    }
+}

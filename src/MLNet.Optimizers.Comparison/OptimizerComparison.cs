@@ -157,6 +157,13 @@ public sealed class OptimizerComparison
                     {
                         budgetExhausted = true;
                     }
+                    catch (IOException fault)
+                    {
+                        // A fault of the data, not of the candidate (the trainers wrap every cursor I/O fault in IOException, with the
+                        // row): every candidate would meet it, so the run stops with it instead of counting the candidate as diverged.
+                        throw new IOException(
+                            $"Candidate {state.Candidate.Label}, rung {rung + 1}, fold {fold + 1}: reading the data failed: {fault.Message}", fault);
+                    }
                     catch (InvalidOperationException diverged)
                     {
                         state.Drop(CandidateStatus.Diverged, diverged.Message);

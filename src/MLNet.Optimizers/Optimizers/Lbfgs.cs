@@ -25,10 +25,9 @@ namespace MLNet.Optimizers;
 /// StrongWolfe: f, g, t ← line search from t along d; θ ← θ + t·d
 /// None:        θ ← θ + t·d; f, g ← objective(θ) unless this is the call's last iteration
 /// stop if maxIterations reached, evaluations ≥ maxEvaluations, max|g| ≤ gradientTolerance, or (not on the run's first
-///         iteration) max|t·d| ≤ changeTolerance·max(1, max|θ|) or |f − f_prev| &lt; changeTolerance·max(1, |f_prev|)
+///         iteration) max|t·d| ≤ changeTolerance or |f − f_prev| &lt; changeTolerance
 /// </code>
-/// <para><b>Scale.</b> Unlike PyTorch, the change tests are relative to the parameters' and the loss's magnitude (absolute
-/// below 1), and the first iteration's step never counts as convergence: its length min(1, 1/‖g‖₁)·γ is a guess, and on
+/// <para><b>First step.</b> Unlike PyTorch, the first iteration's step never counts as convergence: its length min(1, 1/‖g‖₁)·γ is a guess, and on
 /// badly scaled data (features ~1e12) it vanished and the all-zero model was reported as converged.</para>
 /// <para>Parameters, gradients and the history are float; dot products, norms and every line-search scalar are double.
 /// The strong-Wolfe search uses PyTorch's fixed constants (c1 = 1e-4, c2 = 0.9, bracket tolerance 1e-9, at most 25
@@ -216,9 +215,9 @@ public sealed class Lbfgs : IOptimizer
                 iteration == maxIterations ? LbfgsStopReason.MaxIterations
                 : evaluations >= evaluationBudget ? LbfgsStopReason.MaxEvaluations
                 : gradientMaxAbs <= GradientTolerance ? LbfgsStopReason.GradientTolerance
-                : firstOfRun ? null // the first step's length is a guess, not evidence of convergence (see Scale above)
-                : Math.Abs(t) * LbfgsMath.MaxAbs(direction) <= ChangeTolerance * Math.Max(1, LbfgsMath.MaxAbs(parameters)) ? LbfgsStopReason.ChangeTolerance
-                : Math.Abs(loss - state.PreviousLoss) < ChangeTolerance * Math.Max(1, Math.Abs(state.PreviousLoss)) ? LbfgsStopReason.LossChangeTolerance
+                : firstOfRun ? null // the first step's length is a guess, not evidence of convergence (see First step above)
+                : Math.Abs(t) * LbfgsMath.MaxAbs(direction) <= ChangeTolerance ? LbfgsStopReason.ChangeTolerance
+                : Math.Abs(loss - state.PreviousLoss) < ChangeTolerance ? LbfgsStopReason.LossChangeTolerance
                 : null;
             bool proceed = onIteration?.Invoke(new LbfgsIteration(state.Iterations, loss, gradientMaxAbs, t, state.FunctionEvaluations)) ?? true;
             if (converged is { } reason)

@@ -211,27 +211,27 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
             {
                 return ReadRows(maxRows);
             }
-            catch (Exception e) when (IsInputFault(e))
+            catch (Exception e) when (InputFault(e) is { } fault)
             {
                 throw new IOException(
                     $"Reading the {_reader._role} data failed at row {_rowIndex + 1} of pass {_passNumber} over it (the first pass reads the " +
-                    $"data once; each epoch or evaluation of streamed data is another pass): {e.Message}", e);
+                    $"data once; each epoch or evaluation of streamed data is another pass): {fault.GetType().Name}: {fault.Message}", e);
             }
         }
 
-        /// <summary>An I/O fault, also when the data view wrapped it (ML.NET's parallel text cursor rethrows it inside an
-        /// <see cref="InvalidOperationException"/>).</summary>
-        private static bool IsInputFault(Exception e)
+        /// <summary>The I/O fault behind <paramref name="e"/>, also when the data view wrapped it (ML.NET's parallel text cursor
+        /// rethrows it inside an <see cref="InvalidOperationException"/>); null when it is not one.</summary>
+        private static IOException? InputFault(Exception e)
         {
             for (Exception? inner = e; inner is not null; inner = inner.InnerException)
             {
-                if (inner is IOException)
+                if (inner is IOException fault)
                 {
-                    return true;
+                    return fault;
                 }
             }
 
-            return false;
+            return null;
         }
 
         private int ReadRows(int maxRows)

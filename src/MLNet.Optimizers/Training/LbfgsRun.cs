@@ -38,6 +38,7 @@ internal sealed class LbfgsRun
         // One epoch is one iteration, so the evaluation budget is left open: each iteration's line search is bounded anyway.
         var outcome = _lbfgs.Minimize(_parameters, PenalisedLoss, _options.NumberOfEpochs, maxEvaluations: int.MaxValue, OnIteration,
             _options.CancellationToken);
+        Divergence.EnsureProgress(outcome);
         return _recorder.Result(_layout, _parameters, outcome.StopReason);
     }
 

@@ -408,7 +408,7 @@ public class LbfgsTests
     public void Tiny_step_stops_on_change_tolerance()
     {
         // f = 1000·x, g = 1000, d = −1000. Iteration 1: t = min(1, 1/1000)·1e-6 = 1e-9, max|t·d| = 1e-6 (never a stop on the
-        // first step). Iteration 2: no curvature pair (y = 0), d = −1000, t = 1e-6, max|t·d| = 1e-3 ≤ 1e-2·max(1, |x|),
+        // first step). Iteration 2: no curvature pair (y = 0), d = −1000, t = 1e-6, max|t·d| = 1e-3 ≤ 1e-2,
         // while the loss changes by 1 (not below 1e-2): the step rule fires.
         float[] p = [0f];
         var result = new Lbfgs(learningRate: 1e-6, changeTolerance: 1e-2, lineSearch: LineSearch.None)

@@ -38,20 +38,7 @@ public class StateIntegrityTests
         var target = create();
         byte[] before = Save(target);
 
-        int accepted = 0;
-        foreach (byte[] damaged in Damaged(snapshot))
-        {
-            try
-            {
-                target.Restore(new MemoryStream(damaged));
-                accepted++;
-            }
-            catch (InvalidDataException)
-            {
-            }
-        }
-
-        Assert.Equal(0, accepted);
+        Assert.Equal(0, AcceptedDamage(snapshot, target.Restore));
         Assert.Equal(before, Save(target));
         target.Restore(new MemoryStream(snapshot)); // the intact snapshot still loads
         Assert.Equal(snapshot, Save(target));
@@ -71,20 +58,7 @@ public class StateIntegrityTests
         var target = lbfgs.CreateState(Parameters);
         byte[] before = Save(target);
 
-        int accepted = 0;
-        foreach (byte[] damaged in Damaged(snapshot))
-        {
-            try
-            {
-                target.Restore(new MemoryStream(damaged));
-                accepted++;
-            }
-            catch (InvalidDataException)
-            {
-            }
-        }
-
-        Assert.Equal(0, accepted);
+        Assert.Equal(0, AcceptedDamage(snapshot, target.Restore));
         Assert.Equal(before, Save(target));
     }
 
@@ -234,6 +208,25 @@ public class StateIntegrityTests
         }
 
         return (() => dense.CreateState(Parameters), denseState);
+    }
+
+    /// <summary>How many damaged copies of <paramref name="snapshot"/> <paramref name="restore"/> accepts (any other exception fails the test).</summary>
+    private static int AcceptedDamage(byte[] snapshot, Action<Stream> restore)
+    {
+        int accepted = 0;
+        foreach (byte[] damaged in Damaged(snapshot))
+        {
+            try
+            {
+                restore(new MemoryStream(damaged));
+                accepted++;
+            }
+            catch (InvalidDataException)
+            {
+            }
+        }
+
+        return accepted;
     }
 
     /// <summary>Each byte XOR-ed with 0x01, 0x80 and 0xFF; every proper prefix; one extra byte.</summary>

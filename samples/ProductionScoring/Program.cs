@@ -3,8 +3,10 @@ using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
-// Scores a saved binary model (default: the model.zip QuickStart writes) three ways — PredictionEngine, batch Transform, and
-// the ONNX export run by ONNX Runtime — and checks that they agree. References only Microsoft.ML and ONNX Runtime.
+// Scores a saved model with Microsoft.ML and ONNX Runtime only (this project never references MLNet.Optimizers).
+// QuickStart's breast-cancer model (the default) is scored three ways — PredictionEngine, batch Transform, and the ONNX export
+// run by ONNX Runtime — and they must agree. Any other model saved with its loader (the OptimizerComparison main job's
+// model.zip reads the raw CSV columns) scores the CSV given, and its ONNX export is checked where the pipeline converts.
 // Usage: ProductionScoring [model.zip] [data.csv]. Exit codes: 0 agree, 1 disagree beyond 1e-5, 2 bad input.
 const double Tolerance = 1e-5;
 string modelPath = Path.GetFullPath(args.Length > 0 ? args[0] : "model.zip");
@@ -16,12 +18,23 @@ if (!File.Exists(modelPath) || !File.Exists(dataPath))
 }
 
 var mlContext = new MLContext(seed: 0);
-ITransformer model = mlContext.Model.LoadWithDataLoader(modelPath, out IDataLoader<IMultiStreamSource> loader);
+ITransformer model;
+IDataLoader<IMultiStreamSource> loader;
+try
+{
+    model = mlContext.Model.LoadWithDataLoader(modelPath, out loader);
+}
+catch (Exception error) when (error is InvalidOperationException or FormatException or InvalidDataException)
+{
+    Console.Error.WriteLine($"error: '{modelPath}' holds no data loader, so it cannot read a CSV file; save it with its loader " +
+        "(mlContext.Model.Save(model, loader, path)).");
+    return 2;
+}
+
 IDataView data = loader.Load(new MultiFileSource(dataPath));
 if (data.Schema.GetColumnOrNull("Measurements") is not { Type: VectorDataViewType { Size: 30 } })
 {
-    Console.Error.WriteLine($"error: '{modelPath}' does not read a 30-value 'Measurements' column; it is not the breast-cancer model QuickStart saves.");
-    return 2;
+    return GenericScoring.Run(mlContext, model, data, modelPath, dataPath);
 }
 
 // 1. Batch scoring with Transform.

@@ -35,7 +35,7 @@ public static class ComparisonMetrics
         ComparisonTask.BinaryClassification => [ComparisonMetric.AreaUnderRocCurve, ComparisonMetric.Accuracy, ComparisonMetric.LogLoss],
         ComparisonTask.MulticlassClassification => [ComparisonMetric.MacroAccuracy, ComparisonMetric.MicroAccuracy, ComparisonMetric.LogLoss],
         ComparisonTask.Regression => [ComparisonMetric.RSquared, ComparisonMetric.RootMeanSquaredError],
-        _ => throw new ArgumentOutOfRangeException(nameof(task), task, "Unknown comparison task."),
+        _ => throw new ArgumentOutOfRangeException(nameof(task), $"Unknown comparison task {task}."),
     };
 
     /// <summary>The default primary metric: AUC (binary), macro accuracy (multiclass), R² (regression).</summary>

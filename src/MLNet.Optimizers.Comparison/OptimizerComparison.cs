@@ -1,10 +1,9 @@
 using MLNet.Optimizers.Internal;
-using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
-using MLNet.Optimizers.Training;
+using MLNet.Optimizers.Trainers;
 
 namespace MLNet.Optimizers.Comparison;
 
@@ -31,7 +30,6 @@ namespace MLNet.Optimizers.Comparison;
 /// </remarks>
 public sealed class OptimizerComparison
 {
-    private const double SearchShareOfBudget = 0.9;
     private const string PredictedLabelColumnName = "PredictedLabel";
 
     private readonly MLContext _mlContext;
@@ -70,22 +68,140 @@ public sealed class OptimizerComparison
 
     /// <summary>Runs the comparison.</summary>
     /// <param name="options">The data, task, candidates and budget.</param>
-    /// <param name="progress">Receives a report at the start and end of every epoch, synchronously on the calling thread.</param>
-    /// <param name="cancellationToken">Cancels the run (then <see cref="OperationCanceledException"/> is thrown).</param>
+    /// <param name="progress">Receives a report at the start and end of every epoch of every training run, one at a time, from the thread doing the work.</param>
+    /// <param name="cancellationToken">
+    /// Cancels the run: the result then holds what completed (candidates cut short are <see cref="CandidateStatus.Cancelled"/>),
+    /// with <see cref="ComparisonResult.Cancelled"/> set and no best model; <see cref="OperationCanceledException"/> is thrown
+    /// only when no candidate had completed its first rung.
+    /// </param>
     /// <returns>The leaderboard, the convergence curves and the refitted best model.</returns>
     /// <exception cref="ArgumentException">An option, column or label type is invalid; the message names it.</exception>
-    /// <exception cref="InvalidOperationException">No candidate completed its first rung (every one diverged, or the budget was too small).</exception>
+    /// <exception cref="TimeoutException">The budget ran out before any candidate completed its first rung.</exception>
+    /// <exception cref="InvalidOperationException">Every candidate diverged or failed.</exception>
+    /// <exception cref="IOException">Reading the data failed; the innermost exception is the cause.</exception>
     public ComparisonResult Run(OptimizerComparisonOptions options, IProgress<ComparisonProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var clock = Stopwatch.StartNew();
+        (IDataView data, ComparisonMetric primary, IReadOnlyList<ComparisonCandidate> candidates) = Validate(options);
+        using var budget = new SearchBudget(options.TimeBudget, options.TimeProvider ?? TimeProvider.System, cancellationToken);
+        IHost host = ((IHostEnvironment)_mlContext).Register(nameof(OptimizerComparison));
+        using IChannel log = host.Start("Run");
+
+        // Read the data once: every fold, trial and the refit read this in-memory copy.
+        IDataView cached = _mlContext.Data.Cache(data, [.. data.Schema.Where(c => !c.IsHidden).Select(c => c.Name)]);
+        ReadOnce(cached);
+        var labels = LabelPreparation.Prepare(_mlContext, cached, options.Task, options.LabelColumnName);
+        int[] foldOfRow = StratifiedFolds.Assign(labels.Strata, labels.RowCount, options.NumberOfFolds, options.Seed);
+        var trainer = new CandidateTrainer(options.Task, options.LabelColumnName, options.FeatureColumnName, options.Seed,
+            options.BatchSize);
+        var runner = TrialRunner.Prepare(_mlContext, trainer, labels.Data, foldOfRow, options);
+        var schedule = new SuccessiveHalvingSchedule(candidates.Count, options.MaximumNumberOfEpochs, options.ReductionFactor);
+        if (labels.BlankLabelRows > 0)
+        {
+            Info(log, $"{SuccessiveHalvingSearch.Plural(labels.BlankLabelRows, "row")} with a blank label left out.");
+        }
+
+        Info(log, $"{candidates.Count} candidates, {options.NumberOfFolds} folds of {labels.RowCount} rows, rungs of " +
+            $"{string.Join("/", schedule.RungEpochs)} epochs (eta = {options.ReductionFactor}), budget {options.TimeBudget.TotalSeconds:0.#} s, " +
+            $"ranked by {ComparisonMetrics.ShortName(primary)}.");
+
+        var states = candidates.Select((candidate, index) => new CandidateState(candidate, index)).ToList();
+        var search = new SuccessiveHalvingSearch(schedule, runner, budget, primary,
+            options.MaxDegreeOfParallelism ?? Environment.ProcessorCount, progress, log);
+        TimeSpan searchStart = budget.Elapsed;
+        search.Run(states);
+        TimeSpan? budgetToComplete = search.StoppedInRung is null || search.EpochsTrained == 0 ? null
+            : EstimateBudget(searchStart, budget.Elapsed - searchStart, search.EpochsTrained, schedule.PlannedEpochs() * options.NumberOfFolds);
+
+        List<LeaderboardRow> leaderboard = [.. states.OrderBy(s => s, ResultRanking.ByBest(primary))
+            .Select((state, rank) => state.ToRow(rank + 1, primary, trainer, schedule.RungEpochs[0]))];
+        LeaderboardRow best = leaderboard[0];
+        if (best.BestRung < 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            throw budget.Exhausted
+                ? new TimeoutException($"The time budget of {options.TimeBudget.TotalSeconds:0.#} s ran out before any candidate finished its first " +
+                  $"rung ({schedule.RungEpochs[0]} epochs on {options.NumberOfFolds} folds); give more time or fewer candidates.")
+                : new InvalidOperationException($"Every candidate diverged or failed; the first reported: {states.First(s => s.Note is not null).Note}");
+        }
+
+        ITransformer? bestModel = null;
+        if (!search.Cancelled)
+        {
+            Info(log, $"Best: {best.Label} ({ComparisonMetrics.ShortName(primary)} {best.PrimaryMetricMean:F4} after {best.EpochsTrained} epochs); " +
+                $"refitting on all {labels.RowCount} rows.");
+            bestModel = Refit(best.TrainerOptions, labels, options, cancellationToken);
+        }
+
+        return new ComparisonResult
+        {
+            DataSetName = options.DataSetName,
+            Task = options.Task,
+            PrimaryMetric = primary,
+            Leaderboard = leaderboard,
+            Curves = states.Select(state => state.ToCurve()).ToList(),
+            BestModel = bestModel,
+            InputSchema = data.Schema,
+            RowCount = labels.RowCount,
+            BlankLabelRows = labels.BlankLabelRows,
+            PositiveClass = labels.PositiveClass,
+            RungEpochs = schedule.RungEpochs,
+            NumberOfFolds = options.NumberOfFolds,
+            Seed = options.Seed,
+            TimeBudget = options.TimeBudget,
+            Elapsed = budget.Elapsed,
+            BudgetExhausted = budget.Exhausted,
+            StoppedInRung = search.StoppedInRung,
+            EstimatedBudgetToComplete = budget.Exhausted ? budgetToComplete : null,
+            Cancelled = bestModel is null,
+        };
+    }
+
+    /// <summary>
+    /// Fills the in-memory copy with one pass over it, so that a fault of the data (an I/O error of its cursor, also when
+    /// ML.NET's cache wraps it) stops the run here, with its cause, rather than surfacing later as a candidate's failure.
+    /// </summary>
+    /// <remarks>No row is named: the cache reads ahead on its own thread, so the rows this cursor saw say nothing about where it failed.</remarks>
+    private static void ReadOnce(IDataView cached)
+    {
+        try
+        {
+            using var cursor = cached.GetRowCursor(cached.Schema.Where(c => !c.IsHidden));
+            while (cursor.MoveNext())
+            {
+            }
+        }
+        catch (Exception e) when ((e as IOException ?? e.InnerException as IOException) is { } fault) // the cache wraps it once
+        {
+            throw new IOException(
+                "Reading the data failed (the comparison reads it once, into memory, before any candidate is trained, so no " +
+                $"candidate was run): {fault.GetType().Name}: {fault.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// The budget that would let the whole schedule run: the preparation so far plus the search at the pace measured
+    /// (time per epoch trained), over the search's share of the budget, rounded up to 10 s.
+    /// </summary>
+    private static TimeSpan EstimateBudget(TimeSpan preparation, TimeSpan searched, long epochsTrained, long epochsPlanned)
+    {
+        double seconds = (preparation.TotalSeconds + searched.TotalSeconds / epochsTrained * epochsPlanned) / SearchBudget.SearchShare;
+        return TimeSpan.FromSeconds(10 * Math.Ceiling(seconds / 10));
+    }
+
+    /// <summary>Checks the options; returns the data, the primary metric and the candidates.</summary>
+    private static (IDataView Data, ComparisonMetric Primary, IReadOnlyList<ComparisonCandidate> Candidates) Validate(OptimizerComparisonOptions options)
+    {
         IDataView data = options.Data
             ?? throw new ArgumentNullException(nameof(options), "OptimizerComparisonOptions.Data must be set to the data to compare on.");
-        ComparisonMetric primary = ValidatedPrimaryMetric(options);
         Check.AtLeast(options.NumberOfFolds, 2, nameof(options.NumberOfFolds));
         Check.AtLeast(options.MaximumNumberOfEpochs, 1, nameof(options.MaximumNumberOfEpochs));
         Check.AtLeast(options.ReductionFactor, 2, nameof(options.ReductionFactor));
+        if (options.MaxDegreeOfParallelism is int parallelism)
+        {
+            Check.AtLeast(parallelism, 1, nameof(options.MaxDegreeOfParallelism));
+        }
         if (options.BatchSize is int batch)
         {
             Check.AtLeast(batch, 0, nameof(options.BatchSize));
@@ -93,7 +209,7 @@ public sealed class OptimizerComparison
 
         if (options.TimeBudget <= TimeSpan.Zero)
         {
-            throw new ArgumentOutOfRangeException(nameof(options.TimeBudget), options.TimeBudget, "TimeBudget must be > 0.");
+            throw new ArgumentOutOfRangeException(nameof(options.TimeBudget), $"TimeBudget must be > 0; got {options.TimeBudget}.");
         }
 
         IReadOnlyList<ComparisonCandidate> candidates = options.Candidates ?? DefaultCandidates(options.LearningRateMultipliers);
@@ -102,249 +218,34 @@ public sealed class OptimizerComparison
             throw new ArgumentException("Candidates must be null (the defaults) or a non-empty list without null entries.", nameof(options));
         }
 
-        IHost host = ((IHostEnvironment)_mlContext).Register(nameof(OptimizerComparison));
-        using IChannel log = host.Start("Run");
-
-        var labels = LabelPreparation.Prepare(_mlContext, data, options.Task, options.LabelColumnName);
-        int[] foldOfRow = StratifiedFolds.Assign(labels.Strata, labels.RowCount, options.NumberOfFolds, options.Seed);
-        var folds = PrepareFolds(labels.Data, foldOfRow, options);
-
-        int[] rungEpochs = SuccessiveHalving.RungEpochs(candidates.Count, options.MaximumNumberOfEpochs, options.ReductionFactor);
-        int plannedTrials = PlannedTrials(candidates.Count, rungEpochs.Length, options.ReductionFactor) * options.NumberOfFolds;
-        Info(log, $"{candidates.Count} candidates, {options.NumberOfFolds} folds of {labels.RowCount} rows, rungs of " +
-            $"{string.Join("/", rungEpochs)} epochs (eta = {options.ReductionFactor}), budget {options.TimeBudget.TotalSeconds:0.#} s, " +
-            $"ranked by {ComparisonMetrics.ShortName(primary)}.");
-
-        var trainer = new CandidateTrainer(_mlContext, options.Task, options.LabelColumnName, options.FeatureColumnName, options.Seed,
-            options.BatchSize);
-        var states = candidates.Select((candidate, index) => new CandidateState(candidate, index)).ToList();
-        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        TimeSpan budgetLeft = options.TimeBudget - clock.Elapsed;
-        budget.CancelAfter(budgetLeft > TimeSpan.Zero ? budgetLeft : TimeSpan.Zero);
-        TimeSpan searchDeadline = options.TimeBudget * SearchShareOfBudget;
-
-        List<CandidateState> alive = states;
-        bool budgetExhausted = false;
-        int trial = 0;
-        for (int rung = 0; rung < rungEpochs.Length && !budgetExhausted; rung++)
-        {
-            int epochs = rungEpochs[rung];
-            Info(log, $"Rung {rung + 1}/{rungEpochs.Length}: {alive.Count} candidates x {epochs} epochs.");
-            var completed = new List<CandidateState>();
-            foreach (CandidateState state in alive)
-            {
-                var run = new RungRun(options.NumberOfFolds);
-                for (int fold = 0; fold < options.NumberOfFolds && !state.Dropped; fold++)
-                {
-                    if (clock.Elapsed >= searchDeadline || budget.IsCancellationRequested)
-                    {
-                        cancellationToken.ThrowIfCancellationRequested();
-                        budgetExhausted = true;
-                        break;
-                    }
-
-                    trial++;
-                    var where = new ComparisonProgress(rung, rungEpochs.Length, epochs, trial, plannedTrials, state.Candidate.Label, fold, 0,
-                        clock.Elapsed, options.TimeBudget);
-                    progress?.Report(where);
-                    var fitClock = Stopwatch.StartNew();
-                    try
-                    {
-                        run.Add(fold, TrainAndScore(trainer, state.Candidate, epochs, folds[fold], options, budget.Token, report =>
-                            progress?.Report(where with { Epoch = report.Epoch, Elapsed = clock.Elapsed })));
-                    }
-                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                    {
-                        budgetExhausted = true;
-                    }
-                    catch (IOException fault)
-                    {
-                        // A fault of the data, not of the candidate (the trainers wrap every cursor I/O fault in IOException, with the
-                        // row): every candidate would meet it, so the run stops with it instead of counting the candidate as diverged.
-                        throw new IOException(
-                            $"Candidate {state.Candidate.Label}, rung {rung + 1}, fold {fold + 1}: reading the data failed: {fault.Message}", fault);
-                    }
-                    catch (InvalidOperationException diverged)
-                    {
-                        state.Drop(CandidateStatus.Diverged, diverged.Message);
-                        Info(log, $"{state.Candidate.Label}: diverged at rung {rung + 1}, fold {fold + 1}: {diverged.Message}");
-                    }
-                    catch (Exception refused) when (refused is NotSupportedException or ArgumentException)
-                    {
-                        // One candidate's unsupported setting must not end the comparison of the others.
-                        state.Drop(CandidateStatus.Failed, refused.Message);
-                        Info(log, $"{state.Candidate.Label}: failed at rung {rung + 1}, fold {fold + 1}: {refused.Message}");
-                    }
-                    finally
-                    {
-                        state.FitTime += fitClock.Elapsed;
-                    }
-
-                    if (budgetExhausted)
-                    {
-                        break;
-                    }
-                }
-
-                if (run.IsComplete)
-                {
-                    state.Complete(rung, epochs, run.Folds);
-                    completed.Add(state);
-                    Info(log, $"{state.Candidate.Label}: {ComparisonMetrics.ShortName(primary)} = {state.PrimaryMean(primary):F4} after {epochs} epochs.");
-                }
-                else if (budgetExhausted)
-                {
-                    break;
-                }
-            }
-
-            if (budgetExhausted)
-            {
-                Info(log, $"Time budget spent during rung {rung + 1}; candidates that did not finish it keep their last complete result.");
-                foreach (CandidateState state in alive.Where(s => !s.Dropped))
-                {
-                    state.Status = state.RungReached < 0 ? CandidateStatus.NotEvaluated
-                        : state.RungReached == rungEpochs.Length - 1 ? CandidateStatus.Finished
-                        : CandidateStatus.BudgetExhausted;
-                }
-
-                break;
-            }
-
-            List<CandidateState> ranked = [.. completed.OrderBy(s => s, new StateRanking(primary))];
-            bool lastRung = rung == rungEpochs.Length - 1;
-            int keep = lastRung ? ranked.Count : Math.Min(ranked.Count, SuccessiveHalving.Survivors(alive.Count, options.ReductionFactor));
-            foreach (CandidateState stopped in ranked.Skip(keep))
-            {
-                stopped.Status = CandidateStatus.StoppedEarly;
-            }
-
-            alive = ranked.Take(keep).ToList();
-            if (lastRung)
-            {
-                alive.ForEach(finalist => finalist.Status = CandidateStatus.Finished);
-            }
-
-            if (alive.Count == 0)
-            {
-                break;
-            }
-        }
-
-        List<CandidateState> leaderboard = [.. states.OrderBy(s => s, new StateRanking(primary))];
-        CandidateState best = leaderboard[0];
-        if (best.RungReached < 0)
-        {
-            throw new InvalidOperationException(budgetExhausted
-                ? $"The time budget of {options.TimeBudget.TotalSeconds:0.#} s ran out before any candidate finished its first rung " +
-                  $"({rungEpochs[0]} epochs on {options.NumberOfFolds} folds); increase TimeBudget or pass fewer Candidates."
-                : $"Every candidate diverged or failed; the first reported: {states.First(s => s.Note is not null).Note}");
-        }
-
-        Info(log, $"Best: {best.Candidate.Label} ({best.Candidate.Configuration}); refitting on all {labels.RowCount} rows for {best.EpochsTrained} epochs.");
-        ITransformer bestModel = Refit(trainer, best, labels, options, cancellationToken);
-        return new ComparisonResult
-        {
-            Task = options.Task,
-            PrimaryMetric = primary,
-            Leaderboard = leaderboard.Select((state, rank) => state.ToRow(rank + 1, primary)).ToList(),
-            Curves = states.Select(state => state.ToCurve()).ToList(),
-            BestModel = bestModel,
-            InputSchema = data.Schema,
-            RungEpochs = rungEpochs,
-            NumberOfFolds = options.NumberOfFolds,
-            Seed = options.Seed,
-            TimeBudget = options.TimeBudget,
-            Elapsed = clock.Elapsed,
-            BudgetExhausted = budgetExhausted,
-        };
-    }
-
-    private static ComparisonMetric ValidatedPrimaryMetric(OptimizerComparisonOptions options)
-    {
         IReadOnlyList<ComparisonMetric> allowed = ComparisonMetrics.For(options.Task);
-        ComparisonMetric metric = options.PrimaryMetric ?? allowed[0];
-        if (!allowed.Contains(metric))
+        ComparisonMetric primary = options.PrimaryMetric ?? allowed[0];
+        if (!allowed.Contains(primary))
         {
-            throw new ArgumentOutOfRangeException(nameof(options.PrimaryMetric), metric,
-                $"PrimaryMetric {metric} does not apply to {options.Task}; use one of: {string.Join(", ", allowed)}.");
+            throw new ArgumentOutOfRangeException(nameof(options.PrimaryMetric),
+                $"PrimaryMetric {primary} does not apply to {options.Task}; use one of: {string.Join(", ", allowed)}.");
         }
 
-        return metric;
+        return (data, primary, candidates);
     }
 
-    private static int PlannedTrials(int candidateCount, int rungCount, int reductionFactor)
-    {
-        int total = 0;
-        for (int rung = 0, count = candidateCount; rung < rungCount; rung++, count = SuccessiveHalving.Survivors(count, reductionFactor))
-        {
-            total += count;
-        }
-
-        return total;
-    }
-
-    private FoldData[] PrepareFolds(IDataView data, int[] foldOfRow, OptimizerComparisonOptions options)
-    {
-        var folds = new FoldData[options.NumberOfFolds];
-        for (int fold = 0; fold < folds.Length; fold++)
-        {
-            var train = new RowSubsetDataView(data, foldOfRow.Select(f => f != fold).ToArray());
-            var heldOut = new RowSubsetDataView(data, foldOfRow.Select(f => f == fold).ToArray());
-            ITransformer prefix = options.PipelinePrefix?.Fit(train) ?? new TransformerChain<ITransformer>();
-            IDataView trainFeatures = _mlContext.Data.Cache(prefix.Transform(train));
-            if (trainFeatures.Schema.GetColumnOrNull(options.FeatureColumnName) is null)
-            {
-                throw new ArgumentException(
-                    $"FeatureColumnName '{options.FeatureColumnName}' is not a column of the data after PipelinePrefix; columns are: " +
-                    $"{string.Join(", ", trainFeatures.Schema.Where(c => !c.IsHidden).Select(c => c.Name))}.", nameof(options));
-            }
-
-            folds[fold] = new FoldData(trainFeatures, _mlContext.Data.Cache(prefix.Transform(heldOut)));
-        }
-
-        return folds;
-    }
-
-    private FoldScore TrainAndScore(CandidateTrainer trainer, ComparisonCandidate candidate, int epochs, FoldData fold,
-        OptimizerComparisonOptions options, CancellationToken budgetToken, Action<EpochReport> onEpoch)
-    {
-        var trainingLoss = new List<double>(epochs);
-        var validationLoss = new List<double>(epochs);
-        ITransformer model = trainer.Fit(candidate, epochs, fold.Train, fold.HeldOut, report =>
-        {
-            trainingLoss.Add(report.TrainingLoss);
-            validationLoss.Add(report.ValidationLoss ?? double.NaN);
-            onEpoch(report);
-        }, budgetToken);
-        IDataView scored = model.Transform(fold.HeldOut);
-        return new FoldScore(Evaluate(scored, options.Task, options.LabelColumnName), trainingLoss, validationLoss);
-    }
-
-    private Dictionary<ComparisonMetric, double> Evaluate(IDataView scored, ComparisonTask task, string label)
-    {
-        switch (task)
-        {
-            case ComparisonTask.BinaryClassification:
-                var binary = _mlContext.BinaryClassification.Evaluate(scored, label);
-                return new() { [ComparisonMetric.AreaUnderRocCurve] = binary.AreaUnderRocCurve, [ComparisonMetric.Accuracy] = binary.Accuracy,
-                    [ComparisonMetric.LogLoss] = binary.LogLoss };
-            case ComparisonTask.MulticlassClassification:
-                var multiclass = _mlContext.MulticlassClassification.Evaluate(scored, label);
-                return new() { [ComparisonMetric.MacroAccuracy] = multiclass.MacroAccuracy, [ComparisonMetric.MicroAccuracy] = multiclass.MicroAccuracy,
-                    [ComparisonMetric.LogLoss] = multiclass.LogLoss };
-            default:
-                var regression = _mlContext.Regression.Evaluate(scored, label);
-                return new() { [ComparisonMetric.RSquared] = regression.RSquared, [ComparisonMetric.RootMeanSquaredError] = regression.RootMeanSquaredError };
-        }
-    }
-
-    private ITransformer Refit(CandidateTrainer trainer, CandidateState best, LabelPreparation labels, OptimizerComparisonOptions options,
+    /// <summary>The pipeline prefix and the winner's trainer with exactly its options, fitted on all rows; null when cancelled.</summary>
+    private ITransformer? Refit(LinearTrainerOptions trainerOptions, LabelPreparation labels, OptimizerComparisonOptions options,
         CancellationToken cancellationToken)
     {
         ITransformer prefix = options.PipelinePrefix?.Fit(labels.Data) ?? new TransformerChain<ITransformer>();
         IDataView features = _mlContext.Data.Cache(prefix.Transform(labels.Data));
-        ITransformer predictor = trainer.Fit(best.Candidate, best.EpochsTrained, features, null, null, cancellationToken);
+        trainerOptions.CancellationToken = cancellationToken;
+        ITransformer predictor;
+        try
+        {
+            predictor = CandidateTrainer.Create(_mlContext, trainerOptions).Fit(features);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+
         var chain = new TransformerChain<ITransformer>(prefix, predictor);
         if (labels.MappedToKeys)
         {
@@ -358,18 +259,4 @@ public sealed class OptimizerComparison
     }
 
     private static void Info(IChannel log, string message) => log.Info(MessageSensitivity.None, message);
-
-    private sealed record FoldData(IDataView Train, IDataView HeldOut);
-
-    /// <summary>The folds of one candidate's rung, filled as they finish.</summary>
-    private sealed class RungRun(int foldCount)
-    {
-        private readonly FoldScore?[] _folds = new FoldScore?[foldCount];
-
-        public bool IsComplete => _folds.All(f => f is not null);
-
-        public IReadOnlyList<FoldScore> Folds => [.. _folds.Select(f => f!)];
-
-        public void Add(int fold, FoldScore score) => _folds[fold] = score;
-    }
 }

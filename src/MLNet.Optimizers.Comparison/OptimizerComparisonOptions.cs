@@ -11,10 +11,16 @@ public sealed class OptimizerComparisonOptions
     /// <summary>The whole data set; the comparison splits it into folds itself. Required.</summary>
     public IDataView? Data { get; set; }
 
+    /// <summary>The data set's name for titles and reports (e.g. the file name); null names none.</summary>
+    public string? DataSetName { get; set; }
+
     /// <summary>The task, which picks the trainer, the label conversion and the metrics.</summary>
     public ComparisonTask Task { get; set; } = ComparisonTask.BinaryClassification;
 
-    /// <summary>The label column (binary: Boolean or numeric 0/1; multiclass: any type, mapped to keys; regression: Single).</summary>
+    /// <summary>
+    /// The label column (binary: any two values, see <see cref="ComparisonTask.BinaryClassification"/>; multiclass: any type,
+    /// mapped to keys; regression: numeric). Rows whose label is blank (empty text or NaN) are left out and counted.
+    /// </summary>
     public string LabelColumnName { get; set; } = "Label";
 
     /// <summary>The feature column the trainer reads: a known-size vector of Single, after <see cref="PipelinePrefix"/>.</summary>
@@ -44,6 +50,12 @@ public sealed class OptimizerComparisonOptions
     /// </summary>
     public TimeSpan TimeBudget { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// The clock the <see cref="TimeBudget"/> is measured on; null means <see cref="System.TimeProvider.System"/>. Tests pass a
+    /// fake clock so that what the budget cuts does not depend on the machine's speed.
+    /// </summary>
+    public TimeProvider? TimeProvider { get; set; }
+
     /// <summary>The metric that ranks candidates; null means AUC (binary), macro accuracy (multiclass) or R² (regression).</summary>
     public ComparisonMetric? PrimaryMetric { get; set; }
 
@@ -55,6 +67,12 @@ public sealed class OptimizerComparisonOptions
 
     /// <summary>η of successive halving: each rung keeps the best 1/η of the candidates and trains them η times longer; at least 2.</summary>
     public int ReductionFactor { get; set; } = 3;
+
+    /// <summary>
+    /// How many training runs go at once; null means one per core. Every run depends only on its candidate, epochs, fold and
+    /// seed, so the leaderboard's metrics are the same for any value (the budget aside).
+    /// </summary>
+    public int? MaxDegreeOfParallelism { get; set; }
 
     /// <summary>
     /// The batch size given to the trainers for candidates that do not set their own; null keeps the trainer default (full

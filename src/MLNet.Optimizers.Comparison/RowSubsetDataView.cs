@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNet.Optimizers.Shared;
 
 namespace MLNet.Optimizers.Comparison;
 
@@ -35,20 +36,13 @@ internal sealed class RowSubsetDataView : IDataView
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
         [GetRowCursor(columnsNeeded, rand)];
 
-    private sealed class Cursor(DataViewRowCursor input, bool[] selected) : DataViewRowCursor
+    private sealed class Cursor(DataViewRowCursor input, bool[] selected) : RowSelectionCursor(input)
     {
         private long _sourceRow = -1;
-        private long _position = -1;
 
-        public override DataViewSchema Schema => input.Schema;
-
-        public override long Position => _position;
-
-        public override long Batch => 0;
-
-        public override bool MoveNext()
+        protected override bool MoveInputToNextKeptRow()
         {
-            while (input.MoveNext())
+            while (Input.MoveNext())
             {
                 _sourceRow++;
                 if (_sourceRow >= selected.Length)
@@ -59,28 +53,11 @@ internal sealed class RowSubsetDataView : IDataView
 
                 if (selected[_sourceRow])
                 {
-                    _position++;
                     return true;
                 }
             }
 
             return false;
-        }
-
-        public override bool IsColumnActive(DataViewSchema.Column column) => input.IsColumnActive(column);
-
-        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) => input.GetGetter<TValue>(column);
-
-        public override ValueGetter<DataViewRowId> GetIdGetter() => input.GetIdGetter();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                input.Dispose();
-            }
-
-            base.Dispose(disposing);
         }
     }
 }

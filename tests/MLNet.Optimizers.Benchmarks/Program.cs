@@ -10,7 +10,10 @@ using MLNet.Optimizers.Benchmarks;
 // options (e.g. --job Medium, --filter '*UpdateStep*') to change it. Never run in CI: CI only builds this project.
 // `memory` as the first argument runs the peak-memory check instead (see MemoryCheck), `read-memory` the peak of reading data of
 // known and unknown length (see ReadMemoryCheck); `race` runs the comparison with
-// ML.NET's trainers (see TrainingRace).
+// ML.NET's trainers, `race-lbfgs` only the L-BFGS ones at the sizes (see TrainingRace); `roofline [evaluations] [softmax|logistic]` times
+// full-batch objective evaluations against the machine's roofline (see RooflineBenchmark); `comparison [rows…]` times the default
+// optimizer comparison per rung and `comparison-profile` splits one of its trials (see ComparisonSpeed).
+// `mpi-scaling` and `mpi-allreduce`, under mpirun, the data-parallel scaling runs (see MpiScaling and mpi-scaling.sh).
 var shortJob = Job.Default
     .WithToolchain(InProcessEmitToolchain.Instance)
     .WithLaunchCount(1)
@@ -43,9 +46,47 @@ if (args is ["read-memory-case", var rowCount, ..])
     return;
 }
 
+if (args is ["comparison", ..])
+{
+    ComparisonSpeed.Run([.. args.Skip(1).Select(a => int.Parse(a, System.Globalization.CultureInfo.InvariantCulture))]);
+    return;
+}
+
+if (args is ["comparison-profile", ..])
+{
+    ComparisonSpeed.Profile();
+    return;
+}
+
 if (args is ["race-profile", ..])
 {
     TrainingRace.Profile(args.Length > 1 ? args[1] : null);
+    return;
+}
+
+if (args is ["mpi-scaling", ..])
+{
+    int Argument(int index, int fallback) => args.Length > index ? int.Parse(args[index], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+    MpiScaling.Scaling(rows: Argument(1, 1_000_000), features: Argument(2, 100), iterations: Argument(3, 20));
+    return;
+}
+
+if (args is ["mpi-allreduce", ..])
+{
+    MpiScaling.Allreduce();
+    return;
+}
+
+if (args is ["roofline", ..])
+{
+    RooflineBenchmark.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10,
+        args.Length > 2 ? args[2] : null);
+    return;
+}
+
+if (args is ["race-lbfgs", ..])
+{
+    TrainingRace.RaceLbfgs(args.Length > 1 ? args[1] : null);
     return;
 }
 

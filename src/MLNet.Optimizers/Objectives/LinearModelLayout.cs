@@ -18,7 +18,7 @@ public readonly record struct LinearModelLayout
         long parameterCount = ((long)outputCount * featureCount) + outputCount;
         if (parameterCount > Array.MaxLength)
         {
-            throw new ArgumentOutOfRangeException(nameof(featureCount), featureCount,
+            throw new ArgumentOutOfRangeException(nameof(featureCount),
                 $"{outputCount} outputs × {featureCount} features need {parameterCount} parameters; at most {Array.MaxLength} fit in one array.");
         }
 
@@ -90,5 +90,5 @@ public readonly record struct LinearModelLayout
     private int CheckedOutput(int output) =>
         (uint)output < (uint)OutputCount
             ? output
-            : throw new ArgumentOutOfRangeException(nameof(output), output, $"output must be in [0, {OutputCount}); got {output}.");
+            : throw new ArgumentOutOfRangeException(nameof(output), $"output must be in [0, {OutputCount}); got {output}.");
 }

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace MLNet.Optimizers.Objectives;
 
 /// <summary>
@@ -22,25 +24,42 @@ public sealed class LogisticObjective : LinearObjective
     /// <inheritdoc />
     protected override double RowLoss(Span<double> scores, float label, bool writeScoreGradient)
     {
+        // One exponential serves both: σ(s) = 1/(1 + e) for s ≥ 0 and e/(1 + e) otherwise, with e = e^−|s|.
         double s = scores[0];
-        double y = label;
+        double e = Math.Exp(-Math.Abs(s));
         if (writeScoreGradient)
         {
-            scores[0] = Sigmoid(s) - y;
+            scores[0] = (s >= 0 ? 1 / (1 + e) : e / (1 + e)) - label;
         }
 
-        return Math.Max(s, 0) - (y * s) + Math.Log(1 + Math.Exp(-Math.Abs(s)));
+        return Math.Max(s, 0) - (label * s) + Math.Log(1 + e);
     }
 
-    /// <summary>σ(s) = 1/(1 + e^−s), evaluated without overflow for either sign.</summary>
-    internal static double Sigmoid(double s)
+    /// <inheritdoc />
+    /// <remarks>
+    /// The formula of <see cref="RowLoss"/> vectorised over the tile, without branches: ℓ = max(s, 0) + log(1 + e^−|s|) − y·s,
+    /// and ∂ℓ/∂s = σ(s) − y with <c>TensorPrimitives.Sigmoid</c>, which saturates to 0 or 1 where e^−s would overflow.
+    /// </remarks>
+    internal override void TileLosses(Span<double> scores, ReadOnlySpan<float> labels, Span<double> losses, Span<double> scratch,
+        bool writeScoreGradient)
     {
-        if (s >= 0)
+        int count = labels.Length;
+        var term = scratch[..count];
+        var y = scratch.Slice(count, count);
+        TensorPrimitives.Abs(scores, term);
+        TensorPrimitives.Negate(term, term);
+        TensorPrimitives.Exp(term, term);
+        TensorPrimitives.Add(term, 1.0, term);
+        TensorPrimitives.Log(term, term);
+        TensorPrimitives.Max(scores, 0.0, losses);
+        TensorPrimitives.Add(losses, term, losses);
+        TensorPrimitives.ConvertChecked<float, double>(labels, y);
+        TensorPrimitives.Multiply(y, scores, term);
+        TensorPrimitives.Subtract(losses, term, losses);
+        if (writeScoreGradient)
         {
-            return 1 / (1 + Math.Exp(-s));
+            TensorPrimitives.Sigmoid(scores, scores);
+            TensorPrimitives.Subtract(scores, y, scores);
         }
-
-        double e = Math.Exp(s);
-        return e / (1 + e);
     }
 }

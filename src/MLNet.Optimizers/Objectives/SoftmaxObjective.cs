@@ -1,4 +1,6 @@
+using System.Numerics.Tensors;
 using MLNet.Optimizers.Internal;
+
 namespace MLNet.Optimizers.Objectives;
 
 /// <summary>
@@ -52,5 +54,59 @@ public sealed class SoftmaxObjective : LinearObjective
         }
 
         return loss;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The same formula as <see cref="RowLoss"/> computed output by output over the tile's rows (vectorised): the row maxima,
+    /// the shifted scores, their exponentials and sums, then ℓ = log Σ − (s_y − m) and ∂ℓ/∂sₖ = exp(sₖ − m)·(1/Σ) − [k = y].
+    /// </remarks>
+    internal override void TileLosses(Span<double> scores, ReadOnlySpan<float> labels, Span<double> losses, Span<double> scratch,
+        bool writeScoreGradient)
+    {
+        int count = labels.Length;
+        var max = scratch[..count];
+        var sum = scratch.Slice(count, count);
+        scores[..count].CopyTo(max);
+        for (int k = 1; k < _classCount; k++)
+        {
+            TensorPrimitives.Max(max, scores.Slice(k * count, count), max);
+        }
+
+        for (int k = 0; k < _classCount; k++)
+        {
+            TensorPrimitives.Subtract(scores.Slice(k * count, count), max, scores.Slice(k * count, count));
+        }
+
+        for (int r = 0; r < count; r++)
+        {
+            losses[r] = -scores[((int)labels[r] * count) + r];
+        }
+
+        var all = scores[..(_classCount * count)];
+        TensorPrimitives.Exp(all, all);
+        scores[..count].CopyTo(sum);
+        for (int k = 1; k < _classCount; k++)
+        {
+            TensorPrimitives.Add(sum, scores.Slice(k * count, count), sum);
+        }
+
+        TensorPrimitives.Log(sum, max);
+        TensorPrimitives.Add(losses, max, losses);
+        if (!writeScoreGradient)
+        {
+            return;
+        }
+
+        TensorPrimitives.Reciprocal(sum, sum);
+        for (int k = 0; k < _classCount; k++)
+        {
+            TensorPrimitives.Multiply(scores.Slice(k * count, count), sum, scores.Slice(k * count, count));
+        }
+
+        for (int r = 0; r < count; r++)
+        {
+            scores[((int)labels[r] * count) + r] -= 1;
+        }
     }
 }

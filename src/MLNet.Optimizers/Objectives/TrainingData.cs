@@ -182,6 +182,9 @@ public sealed class TrainingData
     /// <summary>The sum of the example weights (in double), or <see cref="RowCount"/> when unweighted.</summary>
     public double TotalWeight { get; }
 
+    /// <summary>Dense features, row-major, when stored in one array; null when sparse or read in several chunks (see <see cref="DenseRow"/>).</summary>
+    internal float[]? DenseFeatures => _denseChunks is [var only] && (long)only.Length == (long)RowCount * FeatureCount ? only : null;
+
     /// <summary>The features of dense row <paramref name="row"/> (the data must be dense).</summary>
     internal ReadOnlySpan<float> DenseRow(int row) =>
         _denseChunks![row / _rowsPerChunk].AsSpan(row % _rowsPerChunk * FeatureCount, FeatureCount);
@@ -256,7 +259,7 @@ public sealed class TrainingData
     {
         if ((uint)row >= (uint)RowCount)
         {
-            throw new ArgumentOutOfRangeException(argumentName, row, $"Row index {row} is outside the data's {RowCount} rows.");
+            throw new ArgumentOutOfRangeException(argumentName, $"Row index {row} is outside the data's {RowCount} rows.");
         }
     }
 

@@ -1,6 +1,6 @@
 using MLNet.Optimizers.Internal;
 using System.Numerics;
-using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
 
 namespace MLNet.Optimizers;
 
@@ -24,10 +24,6 @@ public sealed class Adadelta : FirstOrderOptimizer
     internal const string SquareAverageKey = "square_avg";
     internal const string AccumulatedDeltaKey = "acc_delta";
 
-    private readonly double _rho;
-    private readonly double _epsilon;
-    private readonly double _weightDecay;
-
     /// <summary>Creates the rule; every argument is checked here, before any state exists.</summary>
     /// <param name="learningRate">γ, a factor on the update Δ, finite and ≥ 0.</param>
     /// <param name="rho">ρ, the smoothing constant of both averages, in [0, 1].</param>
@@ -36,22 +32,22 @@ public sealed class Adadelta : FirstOrderOptimizer
     public Adadelta(double learningRate = 1.0, double rho = 0.9, double epsilon = 1e-6, double weightDecay = 0)
         : base(learningRate)
     {
-        _rho = Check.InRange(rho, 0, 1, maxExclusive: false);
-        _epsilon = Check.Positive(epsilon);
-        _weightDecay = Check.NonNegative(weightDecay);
+        Rho = Check.InRange(rho, 0, 1, maxExclusive: false);
+        Epsilon = Check.Positive(epsilon);
+        WeightDecay = Check.NonNegative(weightDecay);
     }
 
     /// <inheritdoc />
     public override string Name => "Adadelta";
 
     /// <summary>ρ, the smoothing constant of the averages.</summary>
-    public double Rho => _rho;
+    public double Rho { get; }
 
     /// <summary>ε, added inside both square roots.</summary>
-    public double Epsilon => _epsilon;
+    public double Epsilon { get; }
 
     /// <summary>λ, the coupled L2 weight decay.</summary>
-    public double WeightDecay => _weightDecay;
+    public double WeightDecay { get; }
 
     /// <inheritdoc />
     public override OptimizerState CreateState(int parameterCount)
@@ -63,91 +59,53 @@ public sealed class Adadelta : FirstOrderOptimizer
     }
 
     /// <inheritdoc />
-    public override IOptimizer WithLearningRate(double learningRate) => new Adadelta(learningRate, _rho, _epsilon, _weightDecay);
+    protected override void StepCore(Span<float> parameters, ReadOnlySpan<float> gradient, OptimizerState state, double learningRate) =>
+        ElementwiseLoop.Run(new Kernel(this, learningRate), parameters, gradient, state.Vector(SquareAverageKey),
+            state.Vector(AccumulatedDeltaKey));
 
-    /// <inheritdoc />
-    public override string ToString() =>
-        $"Adadelta(learningRate: {LearningRate}, rho: {_rho}, epsilon: {_epsilon}, weightDecay: {_weightDecay})";
-
-    /// <inheritdoc />
-    protected override void StepCore(Span<float> parameters, ReadOnlySpan<float> gradient, OptimizerState state, double learningRate)
+    /// <summary>One step for one element and for one vector, with the step's scalars computed once in double and applied in float.</summary>
+    private readonly struct Kernel(Adadelta rule, double learningRate) : IElementwiseKernel
     {
-        var scalars = new Scalars(this, learningRate);
-        Span<float> squareAverage = state.Vector(SquareAverageKey);
-        Span<float> accumulatedDelta = state.Vector(AccumulatedDeltaKey);
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && parameters.Length >= Vector<float>.Count)
-        {
-            var p = MemoryMarshal.Cast<float, Vector<float>>(parameters);
-            var g = MemoryMarshal.Cast<float, Vector<float>>(gradient);
-            var sq = MemoryMarshal.Cast<float, Vector<float>>(squareAverage);
-            var acc = MemoryMarshal.Cast<float, Vector<float>>(accumulatedDelta);
-            var lr = new Vector<float>(scalars.LearningRate);
-            var wd = new Vector<float>(scalars.WeightDecay);
-            var rho = new Vector<float>(scalars.Rho);
-            var oneMinusRho = new Vector<float>(scalars.OneMinusRho);
-            var eps = new Vector<float>(scalars.Epsilon);
-            for (int v = 0; v < p.Length; v++)
-            {
-                var d = g[v];
-                if (scalars.HasWeightDecay)
-                {
-                    d += wd * p[v];
-                }
+        public readonly StepConstant LearningRate = new(learningRate);
+        public readonly StepConstant WeightDecay = new(rule.WeightDecay);
+        public readonly StepConstant Rho = new(rule.Rho);
+        public readonly StepConstant OneMinusRho = new(1 - rule.Rho);
+        public readonly StepConstant Epsilon = new(rule.Epsilon);
+        public readonly bool HasWeightDecay = rule.WeightDecay != 0;
 
-                var sqv = sq[v] * rho + oneMinusRho * d * d;
-                sq[v] = sqv;
-                var accv = acc[v];
-                var delta = Vector.SquareRoot(accv + eps) / Vector.SquareRoot(sqv + eps) * d;
-                acc[v] = accv * rho + oneMinusRho * delta * delta;
-                p[v] -= lr * delta;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Apply(ref float parameter, float gradient, ref float squareAverage, ref float accumulatedDelta, ref float unused)
+        {
+            float d = gradient;
+            if (HasWeightDecay)
+            {
+                d += WeightDecay.Scalar * parameter;
             }
 
-            i = p.Length * Vector<float>.Count;
+            float v = squareAverage * Rho.Scalar + OneMinusRho.Scalar * d * d;
+            squareAverage = v;
+            float u = accumulatedDelta;
+            float delta = MathF.Sqrt(u + Epsilon.Scalar) / MathF.Sqrt(v + Epsilon.Scalar) * d;
+            accumulatedDelta = u * Rho.Scalar + OneMinusRho.Scalar * delta * delta;
+            parameter -= LearningRate.Scalar * delta;
         }
 
-        for (; i < parameters.Length; i++)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Apply(ref Vector<float> parameter, Vector<float> gradient, ref Vector<float> squareAverage,
+            ref Vector<float> accumulatedDelta, ref Vector<float> unused)
         {
-            UpdateElement(ref parameters[i], gradient[i], ref squareAverage[i], ref accumulatedDelta[i], scalars);
+            var d = gradient;
+            if (HasWeightDecay)
+            {
+                d += WeightDecay.Vector * parameter;
+            }
+
+            var v = squareAverage * Rho.Vector + OneMinusRho.Vector * d * d;
+            squareAverage = v;
+            var u = accumulatedDelta;
+            var delta = Vector.SquareRoot(u + Epsilon.Vector) / Vector.SquareRoot(v + Epsilon.Vector) * d;
+            accumulatedDelta = u * Rho.Vector + OneMinusRho.Vector * delta * delta;
+            parameter -= LearningRate.Vector * delta;
         }
-    }
-
-    /// <summary>The scalar form of one step over every element: the formula line for line; the fused loop must match it bit for bit.</summary>
-    internal void ReferenceStep(Span<float> parameters, ReadOnlySpan<float> gradient, OptimizerState state, double learningRate)
-    {
-        var scalars = new Scalars(this, learningRate);
-        Span<float> squareAverage = state.Vector(SquareAverageKey);
-        Span<float> accumulatedDelta = state.Vector(AccumulatedDeltaKey);
-        for (int i = 0; i < parameters.Length; i++)
-        {
-            UpdateElement(ref parameters[i], gradient[i], ref squareAverage[i], ref accumulatedDelta[i], scalars);
-        }
-
-        state.Step++;
-    }
-
-    private static void UpdateElement(ref float parameter, float gradient, ref float squareAverage, ref float accumulatedDelta, in Scalars s)
-    {
-        float d = gradient;
-        if (s.HasWeightDecay)
-        {
-            d += s.WeightDecay * parameter;
-        }
-
-        squareAverage = squareAverage * s.Rho + s.OneMinusRho * d * d;
-        float delta = MathF.Sqrt(accumulatedDelta + s.Epsilon) / MathF.Sqrt(squareAverage + s.Epsilon) * d;
-        accumulatedDelta = accumulatedDelta * s.Rho + s.OneMinusRho * delta * delta;
-        parameter -= s.LearningRate * delta;
-    }
-
-    /// <summary>The per-step scalars, computed once in double and applied in float.</summary>
-    private readonly struct Scalars(Adadelta rule, double learningRate)
-    {
-        public readonly float LearningRate = (float)learningRate;
-        public readonly float WeightDecay = (float)rule._weightDecay;
-        public readonly float Rho = (float)rule._rho;
-        public readonly float OneMinusRho = (float)(1 - rule._rho);
-        public readonly float Epsilon = (float)rule._epsilon;
-        public readonly bool HasWeightDecay = rule._weightDecay != 0;
     }
 }

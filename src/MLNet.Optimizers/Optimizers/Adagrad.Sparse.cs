@@ -9,7 +9,7 @@ namespace MLNet.Optimizers;
 public sealed partial class Adagrad : ISparseStepOptimizer
 {
     /// <inheritdoc />
-    public bool SupportsSparseSteps => _weightDecay == 0;
+    public bool SupportsSparseSteps => WeightDecay == 0;
 
     /// <inheritdoc />
     public OptimizerState CreateSparseState(int parameterCount) => CreateState(parameterCount);
@@ -20,11 +20,12 @@ public sealed partial class Adagrad : ISparseStepOptimizer
     {
         if (!SupportsSparseSteps)
         {
-            throw SparseSteps.Unsupported(this, SparseSteps.CoupledDecayReason(_weightDecay));
+            throw SparseSteps.Unsupported(this, SparseSteps.CoupledDecayReason(WeightDecay));
         }
 
         SparseSteps.CheckArguments(this, parameters, indices, gradientValues, state, learningRate);
-        var scalars = new Scalars(this, state, learningRate);
+        var kernel = new Kernel(this, state, learningRate);
+        float unused = 0;
         Span<float> sum = state.Vector(SumKey);
         Span<float> p = stackalloc float[SparseSteps.GatherBlock];
         Span<float> s = stackalloc float[SparseSteps.GatherBlock];
@@ -39,7 +40,7 @@ public sealed partial class Adagrad : ISparseStepOptimizer
 
             for (int j = 0; j < block.Length; j++)
             {
-                UpdateElement(ref p[j], gradientValues[start + j], ref s[j], scalars);
+                kernel.Apply(ref p[j], gradientValues[start + j], ref s[j], ref unused, ref unused);
             }
 
             for (int j = 0; j < block.Length; j++)

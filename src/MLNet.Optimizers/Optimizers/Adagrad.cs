@@ -1,6 +1,6 @@
 using MLNet.Optimizers.Internal;
 using System.Numerics;
-using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
 
 namespace MLNet.Optimizers;
 
@@ -25,11 +25,6 @@ public sealed partial class Adagrad : FirstOrderOptimizer
 {
     internal const string SumKey = "sum";
 
-    private readonly double _learningRateDecay;
-    private readonly double _weightDecay;
-    private readonly double _initialAccumulatorValue;
-    private readonly double _epsilon;
-
     /// <summary>Creates the rule; every argument is checked here, before any state exists.</summary>
     /// <param name="learningRate">γ, finite and ≥ 0.</param>
     /// <param name="learningRateDecay">η, finite and ≥ 0: step t uses γ / (1 + (t − 1)·η).</param>
@@ -40,111 +35,75 @@ public sealed partial class Adagrad : FirstOrderOptimizer
         double initialAccumulatorValue = 0, double epsilon = 1e-10)
         : base(learningRate)
     {
-        _learningRateDecay = Check.NonNegative(learningRateDecay);
-        _weightDecay = Check.NonNegative(weightDecay);
-        _initialAccumulatorValue = Check.NonNegative(initialAccumulatorValue);
-        _epsilon = Check.Positive(epsilon);
+        LearningRateDecay = Check.NonNegative(learningRateDecay);
+        WeightDecay = Check.NonNegative(weightDecay);
+        InitialAccumulatorValue = Check.NonNegative(initialAccumulatorValue);
+        Epsilon = Check.Positive(epsilon);
     }
 
     /// <inheritdoc />
     public override string Name => "Adagrad";
 
     /// <summary>η, the learning-rate decay per step.</summary>
-    public double LearningRateDecay => _learningRateDecay;
+    public double LearningRateDecay { get; }
 
     /// <summary>λ, the coupled L2 weight decay.</summary>
-    public double WeightDecay => _weightDecay;
+    public double WeightDecay { get; }
 
     /// <summary>s₀, the initial value of the sum of squared gradients.</summary>
-    public double InitialAccumulatorValue => _initialAccumulatorValue;
+    public double InitialAccumulatorValue { get; }
 
     /// <summary>ε, added to the square root of the sum for numerical stability.</summary>
-    public double Epsilon => _epsilon;
+    public double Epsilon { get; }
 
     /// <inheritdoc />
     public override OptimizerState CreateState(int parameterCount)
     {
         var state = new OptimizerState(this, parameterCount);
-        state.AddVector(SumKey, (float)_initialAccumulatorValue);
+        state.AddVector(SumKey, (float)InitialAccumulatorValue);
         return state;
     }
 
     /// <inheritdoc />
-    public override IOptimizer WithLearningRate(double learningRate) =>
-        new Adagrad(learningRate, _learningRateDecay, _weightDecay, _initialAccumulatorValue, _epsilon);
+    protected override void StepCore(Span<float> parameters, ReadOnlySpan<float> gradient, OptimizerState state, double learningRate) =>
+        ElementwiseLoop.Run(new Kernel(this, state, learningRate), parameters, gradient, state.Vector(SumKey));
 
-    /// <inheritdoc />
-    public override string ToString() =>
-        $"Adagrad(learningRate: {LearningRate}, learningRateDecay: {_learningRateDecay}, weightDecay: {_weightDecay}, initialAccumulatorValue: {_initialAccumulatorValue}, epsilon: {_epsilon})";
-
-    /// <inheritdoc />
-    protected override void StepCore(Span<float> parameters, ReadOnlySpan<float> gradient, OptimizerState state, double learningRate)
-    {
-        var scalars = new Scalars(this, state, learningRate);
-        Span<float> sum = state.Vector(SumKey);
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && parameters.Length >= Vector<float>.Count)
-        {
-            var p = MemoryMarshal.Cast<float, Vector<float>>(parameters);
-            var g = MemoryMarshal.Cast<float, Vector<float>>(gradient);
-            var s = MemoryMarshal.Cast<float, Vector<float>>(sum);
-            var lr = new Vector<float>(scalars.LearningRate);
-            var wd = new Vector<float>(scalars.WeightDecay);
-            var eps = new Vector<float>(scalars.Epsilon);
-            for (int v = 0; v < p.Length; v++)
-            {
-                var d = g[v];
-                if (scalars.HasWeightDecay)
-                {
-                    d += wd * p[v];
-                }
-
-                var sv = s[v] + d * d;
-                s[v] = sv;
-                p[v] -= lr * d / (Vector.SquareRoot(sv) + eps);
-            }
-
-            i = p.Length * Vector<float>.Count;
-        }
-
-        for (; i < parameters.Length; i++)
-        {
-            UpdateElement(ref parameters[i], gradient[i], ref sum[i], scalars);
-        }
-    }
-
-    /// <summary>The scalar form of one step over every element: the formula line for line; the fused loop must match it bit for bit.</summary>
-    internal void ReferenceStep(Span<float> parameters, ReadOnlySpan<float> gradient, OptimizerState state, double learningRate)
-    {
-        var scalars = new Scalars(this, state, learningRate);
-        Span<float> sum = state.Vector(SumKey);
-        for (int i = 0; i < parameters.Length; i++)
-        {
-            UpdateElement(ref parameters[i], gradient[i], ref sum[i], scalars);
-        }
-
-        state.Step++;
-    }
-
-    private static void UpdateElement(ref float parameter, float gradient, ref float sum, in Scalars s)
-    {
-        float d = gradient;
-        if (s.HasWeightDecay)
-        {
-            d += s.WeightDecay * parameter;
-        }
-
-        sum += d * d;
-        parameter -= s.LearningRate * d / (MathF.Sqrt(sum) + s.Epsilon);
-    }
-
-    /// <summary>The per-step scalars, computed once in double and applied in float.</summary>
-    private readonly struct Scalars(Adagrad rule, OptimizerState state, double learningRate)
+    /// <summary>One step for one element and for one vector, with the step's scalars computed once in double and applied in float.</summary>
+    private readonly struct Kernel(Adagrad rule, OptimizerState state, double learningRate) : IElementwiseKernel
     {
         // γ̃ = γ / (1 + (t − 1)·η); state.Step is t − 1 here because the caller advances it after the step.
-        public readonly float LearningRate = (float)(learningRate / (1 + state.Step * rule._learningRateDecay));
-        public readonly float WeightDecay = (float)rule._weightDecay;
-        public readonly float Epsilon = (float)rule._epsilon;
-        public readonly bool HasWeightDecay = rule._weightDecay != 0;
+        public readonly StepConstant LearningRate = new(learningRate / (1 + state.Step * rule.LearningRateDecay));
+        public readonly StepConstant WeightDecay = new(rule.WeightDecay);
+        public readonly StepConstant Epsilon = new(rule.Epsilon);
+        public readonly bool HasWeightDecay = rule.WeightDecay != 0;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Apply(ref float parameter, float gradient, ref float sum, ref float unused1, ref float unused2)
+        {
+            float d = gradient;
+            if (HasWeightDecay)
+            {
+                d += WeightDecay.Scalar * parameter;
+            }
+
+            float s = sum + d * d;
+            sum = s;
+            parameter -= LearningRate.Scalar * d / (MathF.Sqrt(s) + Epsilon.Scalar);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Apply(ref Vector<float> parameter, Vector<float> gradient, ref Vector<float> sum, ref Vector<float> unused1,
+            ref Vector<float> unused2)
+        {
+            var d = gradient;
+            if (HasWeightDecay)
+            {
+                d += WeightDecay.Vector * parameter;
+            }
+
+            var s = sum + d * d;
+            sum = s;
+            parameter -= LearningRate.Vector * d / (Vector.SquareRoot(s) + Epsilon.Vector);
+        }
     }
 }

@@ -1,4 +1,5 @@
 using MLNet.Optimizers.Internal;
+using System.Reflection;
 namespace MLNet.Optimizers;
 
 /// <summary>
@@ -16,7 +17,7 @@ public abstract class FirstOrderOptimizer : IOptimizer
     public abstract string Name { get; }
 
     /// <inheritdoc />
-    public double LearningRate { get; }
+    public double LearningRate { get; private set; }
 
     /// <summary>
     /// True when the point to evaluate and export (x) differs from the point where gradients are taken (y), as in
@@ -44,6 +45,16 @@ public abstract class FirstOrderOptimizer : IOptimizer
         Check.NonNegative(learningRate);
         StepCore(parameters, gradient, state, learningRate);
         state.Step++;
+    }
+
+    /// <summary>
+    /// <see cref="Step(Span{float}, ReadOnlySpan{float}, OptimizerState, double)"/> with every element through the rule's
+    /// scalar form (the formula line for line): the reference its vector loop must match bit for bit.
+    /// </summary>
+    internal void ReferenceStep(Span<float> parameters, ReadOnlySpan<float> gradient, OptimizerState state, double learningRate)
+    {
+        using var scalarOnly = ElementwiseLoop.ScalarOnly();
+        Step(parameters, gradient, state, learningRate);
     }
 
     /// <summary>Takes one step at the base <see cref="LearningRate"/>.</summary>
@@ -99,8 +110,28 @@ public abstract class FirstOrderOptimizer : IOptimizer
     protected abstract void StepCore(Span<float> parameters, ReadOnlySpan<float> gradient, OptimizerState state, double learningRate);
 
     /// <inheritdoc />
-    public abstract IOptimizer WithLearningRate(double learningRate);
+    /// <remarks>A copy of this rule (the configuration is immutable, so every other setting is shared as is).</remarks>
+    public virtual IOptimizer WithLearningRate(double learningRate)
+    {
+        var copy = (FirstOrderOptimizer)MemberwiseClone();
+        copy.LearningRate = Check.NonNegative(learningRate);
+        return copy;
+    }
 
-    /// <summary>The rule and its hyperparameters, e.g. <c>Adam(learningRate: 0.001, beta1: 0.9, ...)</c>.</summary>
-    public abstract override string ToString();
+    /// <summary>
+    /// The rule and its hyperparameters, e.g. <c>Adam(learningRate: 0.001, beta1: 0.9, ...)</c>: <see cref="Name"/>, then each
+    /// parameter of the rule's public constructor, in order, with the value of the public property of the same name.
+    /// </summary>
+    public override string ToString()
+    {
+        var type = GetType();
+        var constructor = type.GetConstructors().MaxBy(c => c.GetParameters().Length);
+        var settings = from parameter in constructor?.GetParameters() ?? []
+                       let property = type.GetProperty(parameter.Name!, HyperparameterLookup)
+                       where property is not null
+                       select $"{parameter.Name}: {property.GetValue(this)}";
+        return $"{Name}({string.Join(", ", settings)})";
+    }
+
+    private const BindingFlags HyperparameterLookup = BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase;
 }

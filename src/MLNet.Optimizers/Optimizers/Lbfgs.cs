@@ -8,7 +8,7 @@ namespace MLNet.Optimizers;
 /// <c>torch.optim.LBFGS</c> (up to float-versus-double rounding of the scalars).
 /// </summary>
 /// <remarks>
-/// <para><b>Contract.</b> Unlike the first-order rules, L-BFGS is not stepped per batch: <see cref="Minimize(Span{float}, ObjectiveFunction, LbfgsState, int, int?, Func{LbfgsIteration, bool}?, CancellationToken)"/>
+/// <para><b>Contract.</b> Unlike the first-order rules, L-BFGS is not stepped per batch: <see cref="Minimize(Span{float}, ObjectiveFunction, LbfgsState, int, int?, Func{LbfgsIteration, bool}?, CancellationToken, LbfgsL1Penalty)"/>
 /// calls the <see cref="ObjectiveFunction"/> (loss and gradient over the <i>full batch</i>, deterministic) as often as it
 /// needs, like PyTorch's closure. One call is one PyTorch <c>step(closure)</c> with <c>max_iter = maxIterations</c>;
 /// the <see cref="LbfgsState"/> carries the run across calls.</para>
@@ -29,13 +29,22 @@ namespace MLNet.Optimizers;
 /// </code>
 /// <para><b>First step.</b> Unlike PyTorch, the first iteration's step never counts as convergence: its length min(1, 1/‖g‖₁)·γ is a guess, and on
 /// badly scaled data (features ~1e12) it vanished and the all-zero model was reported as converged.</para>
+/// <para><b>L1 (OWL-QN).</b> Given an <see cref="LbfgsL1Penalty"/> with λ₁ &gt; 0, the objective callback stays the smooth part
+/// f and the minimizer adds the L1 term itself: it minimises F = f + λ₁·Σⱼ∈P |θⱼ| by OWL-QN (Andrew &amp; Gao 2007). The
+/// pseudo-gradient ◇F replaces g in the direction, the stopping test (max |◇ᵢF| ≤ gradientTolerance) and the reports;
+/// the direction of every coordinate at zero is projected onto the orthant of −◇F; every trial point is projected onto
+/// the current orthant, so weights reach exact zeros; the line search is a backtracking (Armijo) search on F along that
+/// projected path (the strong-Wolfe conditions need a smooth objective), at most 25 evaluations; the curvature pairs use
+/// the step actually taken and the smooth gradients. Every loss reported (<see cref="LbfgsIteration.Loss"/>, <see cref="LbfgsResult"/>)
+/// is F, penalty included, and the change test uses the step actually taken. See <c>LbfgsOrthantWise</c> for the
+/// formulas. With λ₁ = 0 (the default) nothing of this runs: the iterates are those of plain L-BFGS, bit for bit.</para>
 /// <para>Parameters, gradients and the history are float; dot products, norms and every line-search scalar are double.
 /// The strong-Wolfe search uses PyTorch's fixed constants (c1 = 1e-4, c2 = 0.9, bracket tolerance 1e-9, at most 25
 /// line-search iterations), so like PyTorch one iteration may overshoot maxEvaluations by up to 25 evaluations.
 /// A non-finite loss or gradient throws <see cref="InvalidOperationException"/> instead of spreading NaN.</para>
 /// <para><b>Memory.</b> Two float vectors of parameter length per history entry (y and s, a ring buffer) plus a few:
-/// direction, previous gradient, gradient, and with StrongWolfe a trial point and three bracket gradients; all
-/// allocated once per state, nothing per iteration.</para>
+/// direction, previous gradient, gradient, with StrongWolfe a trial point and three bracket gradients, and with an L1
+/// term the pseudo-gradient, a trial point and its gradient; all allocated once per state, nothing per iteration.</para>
 /// <para><b>Differs from PyTorch:</b> historySize defaults to 10 (PyTorch 100, ML.NET 20); pass historySize: 100 to match
 /// torch.optim.LBFGS. The line search defaults to StrongWolfe (PyTorch: None).</para>
 /// <para>Credit: PyTorch's <c>torch/optim/lbfgs.py</c>, itself after Mark Schmidt's minFunc and the line search
@@ -109,9 +118,10 @@ public sealed class Lbfgs : IOptimizer
     /// <param name="maxEvaluations">The evaluation budget; default maxIterations·5/4 (rounded down), as PyTorch.</param>
     /// <param name="onIteration">Called after every iteration that took a step; returning false stops.</param>
     /// <param name="cancellationToken">Checked before every iteration.</param>
+    /// <param name="l1">An L1 term added to the objective (minimised by OWL-QN); default none.</param>
     public LbfgsResult Minimize(Span<float> parameters, ObjectiveFunction objective, int maxIterations, int? maxEvaluations = null,
-        Func<LbfgsIteration, bool>? onIteration = null, CancellationToken cancellationToken = default) =>
-        Minimize(parameters, objective, CreateState(parameters.Length), maxIterations, maxEvaluations, onIteration, cancellationToken);
+        Func<LbfgsIteration, bool>? onIteration = null, CancellationToken cancellationToken = default, LbfgsL1Penalty l1 = default) =>
+        Minimize(parameters, objective, CreateState(parameters.Length), maxIterations, maxEvaluations, onIteration, cancellationToken, l1);
 
     /// <summary>
     /// Runs up to <paramref name="maxIterations"/> L-BFGS iterations from <paramref name="parameters"/>, continuing the run
@@ -128,9 +138,14 @@ public sealed class Lbfgs : IOptimizer
     /// convergence test of the same iteration takes precedence).
     /// </param>
     /// <param name="cancellationToken">Checked before every iteration; the state stays consistent when it fires.</param>
+    /// <param name="l1">
+    /// An L1 term λ₁·Σⱼ |θⱼ| over a range of the parameters, added to <paramref name="objective"/> (which stays the smooth
+    /// part) and minimised by OWL-QN; default none (plain L-BFGS). A state may be continued with or without one.
+    /// </param>
     /// <returns>What this call did and why it stopped.</returns>
     public LbfgsResult Minimize(Span<float> parameters, ObjectiveFunction objective, LbfgsState state, int maxIterations,
-        int? maxEvaluations = null, Func<LbfgsIteration, bool>? onIteration = null, CancellationToken cancellationToken = default)
+        int? maxEvaluations = null, Func<LbfgsIteration, bool>? onIteration = null, CancellationToken cancellationToken = default,
+        LbfgsL1Penalty l1 = default)
     {
         ArgumentNullException.ThrowIfNull(objective);
         ArgumentNullException.ThrowIfNull(state);
@@ -145,13 +160,29 @@ public sealed class Lbfgs : IOptimizer
             state.LineSearchBuffers ??= new StrongWolfeLineSearch.Buffers(parameters.Length);
         }
 
+        l1.EnsureFits(parameters.Length);
+        LbfgsOrthantWise.Buffers? orthantWise = null;
+        if (l1.IsActive)
+        {
+            orthantWise = state.OrthantWiseBuffers ??= new LbfgsOrthantWise.Buffers(parameters.Length);
+        }
+
         float[] gradient = state.Gradient;
         float[] direction = state.Direction;
+
+        // What steers the iteration: the gradient, or with an L1 term the pseudo-gradient (gradient keeps ∇f for the history).
+        float[] steering = orthantWise?.PseudoGradient ?? gradient;
         double loss = Evaluate(objective, parameters, gradient);
+        if (orthantWise is not null)
+        {
+            loss += LbfgsOrthantWise.Penalty(l1, parameters);
+            LbfgsOrthantWise.PseudoGradient(l1, parameters, gradient, steering);
+        }
+
         double initialLoss = loss;
         int evaluations = 1;
         state.FunctionEvaluations++;
-        double gradientMaxAbs = GradientMaxAbs(gradient);
+        double gradientMaxAbs = GradientMaxAbs(steering);
         if (gradientMaxAbs <= GradientTolerance)
         {
             return new LbfgsResult(0, evaluations, initialLoss, loss, LbfgsStopReason.GradientTolerance);
@@ -167,21 +198,26 @@ public sealed class Lbfgs : IOptimizer
             bool firstOfRun = state.Iterations == 1;
             if (firstOfRun)
             {
-                TensorPrimitives.Negate(gradient, direction);
+                TensorPrimitives.Negate(steering, direction);
                 state.ClearHistory();
                 state.HessianDiagonal = 1;
             }
             else
             {
                 UpdateHistory(state);
-                TwoLoopDirection(state, gradient, direction);
+                TwoLoopDirection(state, steering, direction);
+            }
+
+            if (orthantWise is not null)
+            {
+                LbfgsOrthantWise.ProjectDirection(l1, parameters, steering, direction);
             }
 
             gradient.CopyTo(state.PreviousGradient, 0);
             state.PreviousLoss = loss;
-            double t = firstOfRun ? Math.Min(1.0, 1.0 / LbfgsMath.SumAbs(gradient)) * LearningRate : LearningRate;
+            double t = firstOfRun ? Math.Min(1.0, 1.0 / LbfgsMath.SumAbs(steering)) * LearningRate : LearningRate;
             state.Step = t;
-            double slope = LbfgsMath.Dot(gradient, direction);
+            double slope = LbfgsMath.Dot(steering, direction);
             if (slope > -ChangeTolerance)
             {
                 stopReason = LbfgsStopReason.NotDescentDirection;
@@ -189,13 +225,21 @@ public sealed class Lbfgs : IOptimizer
             }
 
             int stepEvaluations = 0;
-            if (LineSearch == LineSearch.StrongWolfe)
+            double change;
+            if (orthantWise is not null)
+            {
+                (loss, t, stepEvaluations) = OrthantWiseStep(objective, l1, parameters, state, orthantWise, t, loss, iteration != maxIterations);
+                gradientMaxAbs = GradientMaxAbs(steering);
+                change = LbfgsMath.MaxAbs(direction);
+            }
+            else if (LineSearch == LineSearch.StrongWolfe)
             {
                 var outcome = StrongWolfeLineSearch.Search(objective, parameters, direction, t, loss, gradient, slope, state.LineSearchBuffers!);
                 (loss, t, stepEvaluations) = (outcome.Loss, outcome.Step, outcome.Evaluations);
                 state.Step = t;
                 LbfgsMath.AddScaled(parameters, t, direction, parameters);
                 gradientMaxAbs = GradientMaxAbs(gradient);
+                change = Math.Abs(t) * LbfgsMath.MaxAbs(direction);
             }
             else
             {
@@ -207,6 +251,8 @@ public sealed class Lbfgs : IOptimizer
                     gradientMaxAbs = GradientMaxAbs(gradient);
                     stepEvaluations = 1;
                 }
+
+                change = Math.Abs(t) * LbfgsMath.MaxAbs(direction);
             }
 
             evaluations += stepEvaluations;
@@ -216,7 +262,7 @@ public sealed class Lbfgs : IOptimizer
                 : evaluations >= evaluationBudget ? LbfgsStopReason.MaxEvaluations
                 : gradientMaxAbs <= GradientTolerance ? LbfgsStopReason.GradientTolerance
                 : firstOfRun ? null // the first step's length is a guess, not evidence of convergence (see First step above)
-                : Math.Abs(t) * LbfgsMath.MaxAbs(direction) <= ChangeTolerance ? LbfgsStopReason.ChangeTolerance
+                : change <= ChangeTolerance ? LbfgsStopReason.ChangeTolerance
                 : Math.Abs(loss - state.PreviousLoss) < ChangeTolerance ? LbfgsStopReason.LossChangeTolerance
                 : null;
             bool proceed = onIteration?.Invoke(new LbfgsIteration(state.Iterations, loss, gradientMaxAbs, t, state.FunctionEvaluations)) ?? true;
@@ -234,6 +280,53 @@ public sealed class Lbfgs : IOptimizer
         }
 
         return new LbfgsResult(iteration, evaluations, initialLoss, loss, stopReason);
+    }
+
+    /// <summary>
+    /// One OWL-QN step from θ along the projected direction: the backtracking search (StrongWolfe) or the fixed projected
+    /// step (None, evaluated unless <paramref name="evaluate"/> is false, as the plain path). Afterwards the state's direction
+    /// holds the displacement s actually taken and its step is 1, so the next curvature pair is (∇f − ∇f_prev, s); the
+    /// gradient is ∇f and the pseudo-gradient ◇F at the new point. A failed search leaves θ, F and the gradients as they were
+    /// and s = 0.
+    /// </summary>
+    private (double Loss, double Step, int Evaluations) OrthantWiseStep(ObjectiveFunction objective, in LbfgsL1Penalty l1,
+        Span<float> parameters, LbfgsState state, LbfgsOrthantWise.Buffers buffers, double t, double loss, bool evaluate)
+    {
+        float[] direction = state.Direction;
+        state.Step = 1;
+        int evaluations = 0;
+        if (LineSearch == LineSearch.StrongWolfe)
+        {
+            var outcome = LbfgsOrthantWise.Search(objective, l1, parameters, direction, t, loss, buffers.PseudoGradient, buffers);
+            evaluations = outcome.Evaluations;
+            if (!outcome.Accepted)
+            {
+                Array.Clear(direction);
+                return (loss, 0, evaluations);
+            }
+
+            (loss, t) = (outcome.Loss, outcome.Step);
+            buffers.TrialGradient.CopyTo(state.Gradient, 0);
+        }
+        else
+        {
+            LbfgsOrthantWise.StepWithinOrthant(l1, parameters, t, direction, buffers.Trial);
+        }
+
+        LbfgsOrthantWise.MoveTo(buffers.Trial, parameters, direction);
+        if (LineSearch == LineSearch.None)
+        {
+            if (!evaluate)
+            {
+                return (loss, t, 0);
+            }
+
+            loss = Evaluate(objective, parameters, state.Gradient) + LbfgsOrthantWise.Penalty(l1, parameters);
+            evaluations = 1;
+        }
+
+        LbfgsOrthantWise.PseudoGradient(l1, parameters, state.Gradient, buffers.PseudoGradient);
+        return (loss, t, evaluations);
     }
 
     /// <summary>Calls the objective with a zeroed gradient and rejects a non-finite loss.</summary>

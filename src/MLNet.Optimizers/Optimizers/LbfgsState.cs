@@ -12,9 +12,12 @@ namespace MLNet.Optimizers;
 /// <remarks>
 /// Memory: 2·historySize + 3 float vectors of parameter length (the history pairs y, s as a ring buffer; d, the previous
 /// gradient and the current gradient), plus 4 more for the strong-Wolfe line search (the trial point and three gradients
-/// for the bracket), allocated by <see cref="Lbfgs.CreateState"/> or, for a state created without them, on first use. <see cref="Save"/> writes a self-checking binary snapshot with exact float
-/// and double bits; <see cref="Restore"/> loads it into a state of the same parameter count created by an identically
-/// configured <see cref="Lbfgs"/>, so a restored run continues bit-identically (given the same parameters and objective),
+/// for the bracket), allocated by <see cref="Lbfgs.CreateState"/> or, for a state created without them, on first use; with an
+/// L1 term (OWL-QN) 3 more (the pseudo-gradient, a trial point and its gradient), on first use. These are work vectors, so
+/// the snapshot is the same with or without an L1 term: after an OWL-QN step the direction holds the step actually taken
+/// and t = 1. <see cref="Save"/> writes a self-checking binary snapshot with exact float and double bits;
+/// <see cref="Restore"/> loads it into a state of the same parameter count created by an identically configured
+/// <see cref="Lbfgs"/>, so a restored run continues bit-identically (given the same parameters, objective and L1 term),
 /// and refuses corrupted, truncated, foreign or out-of-range data.
 /// </remarks>
 public sealed class LbfgsState
@@ -66,7 +69,10 @@ public sealed class LbfgsState
     /// <summary>The number of curvature pairs currently held, at most <see cref="HistorySize"/>.</summary>
     public int HistoryCount { get; private set; }
 
-    /// <summary>t, the step length of the last iteration (PyTorch's <c>t</c>).</summary>
+    /// <summary>
+    /// t, the step length of the last iteration (PyTorch's <c>t</c>); 1 after an OWL-QN step, whose <see cref="Direction"/>
+    /// holds the displacement actually taken, so that s = t·d holds in both cases.
+    /// </summary>
     internal double Step { get; set; }
 
     /// <summary>γ = y·s / y·y of the newest accepted pair, the scale of the initial inverse Hessian (PyTorch's <c>H_diag</c>).</summary>
@@ -89,6 +95,9 @@ public sealed class LbfgsState
 
     /// <summary>The strong-Wolfe line search's work vectors, created on first use.</summary>
     internal StrongWolfeLineSearch.Buffers? LineSearchBuffers { get; set; }
+
+    /// <summary>OWL-QN's work vectors (pseudo-gradient, trial point and gradient), created on first use with an L1 term.</summary>
+    internal LbfgsOrthantWise.Buffers? OrthantWiseBuffers { get; set; }
 
     /// <summary>yᵢ = g_{k+1} − g_k of history entry <paramref name="index"/> (0 = oldest).</summary>
     internal ReadOnlySpan<float> HistoryY(int index) => _y[Slot(index)];

@@ -12,23 +12,24 @@ namespace MLNet.Optimizers;
 /// </remarks>
 internal readonly struct LerpWeight
 {
-    private readonly float _weight;
-    private readonly float _complement;
+    private readonly StepConstant _weight;
+    private readonly StepConstant _complement;
     private readonly bool _isSmall;
 
     /// <summary>Rounds <paramref name="weight"/> to float and picks PyTorch's branch for it.</summary>
     internal LerpWeight(double weight)
     {
-        _weight = (float)weight;
-        _complement = 1f - _weight;
-        _isSmall = MathF.Abs(_weight) < 0.5f;
+        float w = (float)weight;
+        _weight = new StepConstant(w);
+        _complement = new StepConstant(1f - w);
+        _isSmall = MathF.Abs(w) < 0.5f;
     }
 
     /// <summary>lerp(start, end, w) for one element.</summary>
     internal float Apply(float start, float end) =>
-        _isSmall ? start + _weight * (end - start) : end - (end - start) * _complement;
+        _isSmall ? start + _weight.Scalar * (end - start) : end - (end - start) * _complement.Scalar;
 
     /// <summary>lerp(start, end, w) lane by lane; bit-identical to the scalar overload.</summary>
     internal Vector<float> Apply(Vector<float> start, Vector<float> end) =>
-        _isSmall ? start + new Vector<float>(_weight) * (end - start) : end - (end - start) * new Vector<float>(_complement);
+        _isSmall ? start + _weight.Vector * (end - start) : end - (end - start) * _complement.Vector;
 }

@@ -1,6 +1,6 @@
 using MLNet.Optimizers.Internal;
 using System.Numerics;
-using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
 
 namespace MLNet.Optimizers;
 
@@ -23,7 +23,7 @@ namespace MLNet.Optimizers;
 /// (1 − Π·μₜ·μₜ₊₁), so their results differ from these by about 1e-3 relative.</para>
 /// <para>Dozat, "Incorporating Nesterov Momentum into Adam", ICLR 2016 workshop.</para>
 /// </remarks>
-public sealed class NAdam : FirstOrderOptimizer
+public sealed class NAdam : AdamFamilyOptimizer
 {
     internal const string ExpAvgKey = "exp_avg";
     internal const string ExpAvgSqKey = "exp_avg_sq";
@@ -38,26 +38,13 @@ public sealed class NAdam : FirstOrderOptimizer
     /// <param name="momentumDecay">ψ, the momentum schedule's decay, finite and ≥ 0.</param>
     public NAdam(double learningRate = 0.002, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8,
         double weightDecay = 0, double momentumDecay = 0.004)
-        : base(learningRate)
+        : base(learningRate, beta1, beta2, epsilon, weightDecay)
     {
-        (Beta1, Beta2, Epsilon, WeightDecay) = AdamFamilyHyperparameters.Validate(beta1, beta2, epsilon, weightDecay);
         MomentumDecay = Check.NonNegative(momentumDecay);
     }
 
     /// <inheritdoc />
     public override string Name => "NAdam";
-
-    /// <summary>β₁, the decay of the first moment (<c>exp_avg</c>) and the scale of the momentum schedule μₜ.</summary>
-    public double Beta1 { get; }
-
-    /// <summary>β₂, the decay of the second moment (<c>exp_avg_sq</c>).</summary>
-    public double Beta2 { get; }
-
-    /// <summary>ε, added to the denominator after the square root and the bias correction.</summary>
-    public double Epsilon { get; }
-
-    /// <summary>λ, the coupled L2 weight decay (added to the gradient).</summary>
-    public double WeightDecay { get; }
 
     /// <summary>ψ, the decay of the momentum schedule μₜ = β₁·(1 − ½·0.96^(t·ψ)).</summary>
     public double MomentumDecay { get; }
@@ -73,108 +60,33 @@ public sealed class NAdam : FirstOrderOptimizer
     }
 
     /// <inheritdoc />
-    public override IOptimizer WithLearningRate(double learningRate) =>
-        new NAdam(learningRate, Beta1, Beta2, Epsilon, WeightDecay, MomentumDecay);
-
-    /// <inheritdoc />
-    public override string ToString() =>
-        $"NAdam(learningRate: {LearningRate}, beta1: {Beta1}, beta2: {Beta2}, epsilon: {Epsilon}, weightDecay: {WeightDecay}, momentumDecay: {MomentumDecay})";
-
-    /// <inheritdoc />
     protected override void StepCore(Span<float> parameters, ReadOnlySpan<float> gradient, OptimizerState state, double learningRate)
     {
-        var s = new Scalars(this, state, learningRate);
-        state.SetScalar(MuProductKey, s.MuProduct);
-        Span<float> expAvg = state.Vector(ExpAvgKey);
-        Span<float> expAvgSq = state.Vector(ExpAvgSqKey);
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && parameters.Length >= Vector<float>.Count)
-        {
-            var p = MemoryMarshal.Cast<float, Vector<float>>(parameters);
-            var g = MemoryMarshal.Cast<float, Vector<float>>(gradient);
-            var m = MemoryMarshal.Cast<float, Vector<float>>(expAvg);
-            var v = MemoryMarshal.Cast<float, Vector<float>>(expAvgSq);
-            var weightDecay = new Vector<float>(s.WeightDecay);
-            var beta2 = new Vector<float>(s.Beta2);
-            var squareShare = new Vector<float>(s.SquareShare);
-            var biasCorrection2 = new Vector<float>(s.BiasCorrection2);
-            var epsilon = new Vector<float>(s.Epsilon);
-            var gradientStep = new Vector<float>(s.GradientStepSize);
-            var momentumStep = new Vector<float>(s.MomentumStepSize);
-            for (int k = 0; k < p.Length; k++)
-            {
-                var pk = p[k];
-                var gk = g[k];
-                if (s.HasWeightDecay)
-                {
-                    gk += weightDecay * pk;
-                }
-
-                var mk = s.ExpAvgWeight.Apply(m[k], gk);
-                var vk = v[k] * beta2 + squareShare * gk * gk;
-                m[k] = mk;
-                v[k] = vk;
-                var denominator = Vector.SquareRoot(vk / biasCorrection2) + epsilon;
-                pk -= gradientStep * gk / denominator;
-                p[k] = pk - momentumStep * mk / denominator;
-            }
-
-            i = p.Length * Vector<float>.Count;
-        }
-
-        for (; i < parameters.Length; i++)
-        {
-            UpdateElement(ref parameters[i], gradient[i], ref expAvg[i], ref expAvgSq[i], s);
-        }
+        var kernel = new Kernel(this, state, learningRate);
+        state.SetScalar(MuProductKey, kernel.MuProduct);
+        ElementwiseLoop.Run(kernel, parameters, gradient, state.Vector(ExpAvgKey), state.Vector(ExpAvgSqKey));
     }
 
-    /// <summary>The scalar form of one step over every element: the formula line for line; the fused loop must match it bit for bit.</summary>
-    internal void ReferenceStep(Span<float> parameters, ReadOnlySpan<float> gradient, OptimizerState state, double learningRate)
-    {
-        var s = new Scalars(this, state, learningRate);
-        state.SetScalar(MuProductKey, s.MuProduct);
-        Span<float> expAvg = state.Vector(ExpAvgKey);
-        Span<float> expAvgSq = state.Vector(ExpAvgSqKey);
-        for (int i = 0; i < parameters.Length; i++)
-        {
-            UpdateElement(ref parameters[i], gradient[i], ref expAvg[i], ref expAvgSq[i], s);
-        }
-
-        state.Step++;
-    }
-
-    private static void UpdateElement(ref float parameter, float gradient, ref float expAvg, ref float expAvgSq, in Scalars s)
-    {
-        float g = gradient;
-        if (s.HasWeightDecay)
-        {
-            g += s.WeightDecay * parameter;
-        }
-
-        expAvg = s.ExpAvgWeight.Apply(expAvg, g);
-        expAvgSq = expAvgSq * s.Beta2 + s.SquareShare * g * g;
-        float denominator = MathF.Sqrt(expAvgSq / s.BiasCorrection2) + s.Epsilon;
-        parameter -= s.GradientStepSize * g / denominator;
-        parameter -= s.MomentumStepSize * expAvg / denominator;
-    }
-
-    /// <summary>The per-step scalars, computed once in double and applied in float; also the advanced <c>mu_product</c>.</summary>
-    private readonly struct Scalars
+    /// <summary>
+    /// One step for one element and for one vector, with the step's scalars computed once in double and applied in float;
+    /// also the advanced <c>mu_product</c>.
+    /// </summary>
+    private readonly struct Kernel : IElementwiseKernel
     {
         public readonly LerpWeight ExpAvgWeight;
-        public readonly float Beta2;
-        public readonly float SquareShare;
-        public readonly float BiasCorrection2;
-        public readonly float Epsilon;
-        public readonly float WeightDecay;
+        public readonly StepConstant Beta2;
+        public readonly StepConstant SquareShare;
+        public readonly StepConstant BiasCorrection2;
+        public readonly StepConstant Epsilon;
+        public readonly StepConstant WeightDecay;
         public readonly bool HasWeightDecay;
-        public readonly float GradientStepSize;
-        public readonly float MomentumStepSize;
+        public readonly StepConstant GradientStepSize;
+        public readonly StepConstant MomentumStepSize;
 
         /// <summary>Π after this step: the product μ₁·…·μₜ, rounded to float like PyTorch's float32 state tensor.</summary>
         public readonly double MuProduct;
 
-        public Scalars(NAdam rule, OptimizerState state, double learningRate)
+        public Kernel(NAdam rule, OptimizerState state, double learningRate)
         {
             long t = state.Step + 1;
             double mu = rule.Beta1 * (1 - 0.5 * Math.Pow(0.96, t * rule.MomentumDecay));
@@ -182,14 +94,51 @@ public sealed class NAdam : FirstOrderOptimizer
             MuProduct = (float)state.Scalar(MuProductKey) * (float)mu;
             double muProductNext = MuProduct * muNext;
             ExpAvgWeight = new LerpWeight(1 - rule.Beta1);
-            Beta2 = (float)rule.Beta2;
-            SquareShare = (float)(1 - rule.Beta2);
-            BiasCorrection2 = (float)(1 - Math.Pow(rule.Beta2, t));
-            Epsilon = (float)rule.Epsilon;
-            WeightDecay = (float)rule.WeightDecay;
+            Beta2 = new StepConstant(rule.Beta2);
+            SquareShare = new StepConstant(1 - rule.Beta2);
+            BiasCorrection2 = new StepConstant(1 - Math.Pow(rule.Beta2, t));
+            Epsilon = new StepConstant(rule.Epsilon);
+            WeightDecay = new StepConstant(rule.WeightDecay);
             HasWeightDecay = rule.WeightDecay != 0;
-            GradientStepSize = (float)(learningRate * (1 - mu) / (1 - MuProduct));
-            MomentumStepSize = (float)(learningRate * muNext / (1 - muProductNext));
+            GradientStepSize = new StepConstant(learningRate * (1 - mu) / (1 - MuProduct));
+            MomentumStepSize = new StepConstant(learningRate * muNext / (1 - muProductNext));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Apply(ref float parameter, float gradient, ref float expAvg, ref float expAvgSq, ref float unused)
+        {
+            float p = parameter, g = gradient;
+            if (HasWeightDecay)
+            {
+                g += WeightDecay.Scalar * p;
+            }
+
+            float m = ExpAvgWeight.Apply(expAvg, g);
+            float v = expAvgSq * Beta2.Scalar + SquareShare.Scalar * g * g;
+            expAvg = m;
+            expAvgSq = v;
+            float denominator = MathF.Sqrt(v / BiasCorrection2.Scalar) + Epsilon.Scalar;
+            p -= GradientStepSize.Scalar * g / denominator;
+            parameter = p - MomentumStepSize.Scalar * m / denominator;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Apply(ref Vector<float> parameter, Vector<float> gradient, ref Vector<float> expAvg, ref Vector<float> expAvgSq,
+            ref Vector<float> unused)
+        {
+            Vector<float> p = parameter, g = gradient;
+            if (HasWeightDecay)
+            {
+                g += WeightDecay.Vector * p;
+            }
+
+            var m = ExpAvgWeight.Apply(expAvg, g);
+            var v = expAvgSq * Beta2.Vector + SquareShare.Vector * g * g;
+            expAvg = m;
+            expAvgSq = v;
+            var denominator = Vector.SquareRoot(v / BiasCorrection2.Vector) + Epsilon.Vector;
+            p -= GradientStepSize.Vector * g / denominator;
+            parameter = p - MomentumStepSize.Vector * m / denominator;
         }
     }
 }

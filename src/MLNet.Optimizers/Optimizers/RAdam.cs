@@ -1,5 +1,5 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
 
 namespace MLNet.Optimizers;
 
@@ -19,7 +19,7 @@ namespace MLNet.Optimizers;
 /// ε = 1e-8, λ = 0. Per-run state: <c>exp_avg</c> (m) and <c>exp_avg_sq</c> (v).</para>
 /// <para>Liu et al., "On the Variance of the Adaptive Learning Rate and Beyond", ICLR 2020 (arXiv:1908.03265).</para>
 /// </remarks>
-public sealed class RAdam : FirstOrderOptimizer
+public sealed class RAdam : AdamFamilyOptimizer
 {
     internal const string ExpAvgKey = "exp_avg";
     internal const string ExpAvgSqKey = "exp_avg_sq";
@@ -31,25 +31,12 @@ public sealed class RAdam : FirstOrderOptimizer
     /// <param name="epsilon">ε, added to the root of the second moment; finite and &gt; 0.</param>
     /// <param name="weightDecay">λ (coupled L2, added to the gradient), finite and ≥ 0.</param>
     public RAdam(double learningRate = 0.001, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0)
-        : base(learningRate)
+        : base(learningRate, beta1, beta2, epsilon, weightDecay)
     {
-        (Beta1, Beta2, Epsilon, WeightDecay) = AdamFamilyHyperparameters.Validate(beta1, beta2, epsilon, weightDecay);
     }
 
     /// <inheritdoc />
     public override string Name => "RAdam";
-
-    /// <summary>β₁, the decay of the first moment (<c>exp_avg</c>).</summary>
-    public double Beta1 { get; }
-
-    /// <summary>β₂, the decay of the second moment (<c>exp_avg_sq</c>); it also sets ρ∞ and so when rectification starts.</summary>
-    public double Beta2 { get; }
-
-    /// <summary>ε, added to the square root of the raw second moment.</summary>
-    public double Epsilon { get; }
-
-    /// <summary>λ, the coupled L2 weight decay (added to the gradient).</summary>
-    public double WeightDecay { get; }
 
     /// <inheritdoc />
     public override OptimizerState CreateState(int parameterCount)
@@ -61,117 +48,25 @@ public sealed class RAdam : FirstOrderOptimizer
     }
 
     /// <inheritdoc />
-    public override IOptimizer WithLearningRate(double learningRate) =>
-        new RAdam(learningRate, Beta1, Beta2, Epsilon, WeightDecay);
+    protected override void StepCore(Span<float> parameters, ReadOnlySpan<float> gradient, OptimizerState state, double learningRate) =>
+        ElementwiseLoop.Run(new Kernel(this, state, learningRate), parameters, gradient, state.Vector(ExpAvgKey), state.Vector(ExpAvgSqKey));
 
-    /// <inheritdoc />
-    public override string ToString() =>
-        $"RAdam(learningRate: {LearningRate}, beta1: {Beta1}, beta2: {Beta2}, epsilon: {Epsilon}, weightDecay: {WeightDecay})";
-
-    /// <inheritdoc />
-    protected override void StepCore(Span<float> parameters, ReadOnlySpan<float> gradient, OptimizerState state, double learningRate)
-    {
-        var s = new Scalars(this, state, learningRate);
-        Span<float> expAvg = state.Vector(ExpAvgKey);
-        Span<float> expAvgSq = state.Vector(ExpAvgSqKey);
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && parameters.Length >= Vector<float>.Count)
-        {
-            var p = MemoryMarshal.Cast<float, Vector<float>>(parameters);
-            var g = MemoryMarshal.Cast<float, Vector<float>>(gradient);
-            var m = MemoryMarshal.Cast<float, Vector<float>>(expAvg);
-            var v = MemoryMarshal.Cast<float, Vector<float>>(expAvgSq);
-            var weightDecay = new Vector<float>(s.WeightDecay);
-            var beta2 = new Vector<float>(s.Beta2);
-            var squareShare = new Vector<float>(s.SquareShare);
-            var biasCorrection1 = new Vector<float>(s.BiasCorrection1);
-            var learningRateVector = new Vector<float>(s.LearningRate);
-            var bias2Sqrt = new Vector<float>(s.BiasCorrection2Sqrt);
-            var epsilon = new Vector<float>(s.Epsilon);
-            var rectification = new Vector<float>(s.Rectification);
-            for (int k = 0; k < p.Length; k++)
-            {
-                var pk = p[k];
-                var gk = g[k];
-                if (s.HasWeightDecay)
-                {
-                    gk += weightDecay * pk;
-                }
-
-                var mk = s.ExpAvgWeight.Apply(m[k], gk);
-                var vk = v[k] * beta2 + squareShare * gk * gk;
-                m[k] = mk;
-                v[k] = vk;
-                var update = mk / biasCorrection1 * learningRateVector;
-                if (s.IsRectified)
-                {
-                    var adaptive = Vector<float>.One / (Vector.SquareRoot(vk) + epsilon) * bias2Sqrt;
-                    update = update * adaptive * rectification;
-                }
-
-                p[k] = pk - update;
-            }
-
-            i = p.Length * Vector<float>.Count;
-        }
-
-        for (; i < parameters.Length; i++)
-        {
-            UpdateElement(ref parameters[i], gradient[i], ref expAvg[i], ref expAvgSq[i], s);
-        }
-    }
-
-    /// <summary>The scalar form of one step over every element: the formula line for line; the fused loop must match it bit for bit.</summary>
-    internal void ReferenceStep(Span<float> parameters, ReadOnlySpan<float> gradient, OptimizerState state, double learningRate)
-    {
-        var s = new Scalars(this, state, learningRate);
-        Span<float> expAvg = state.Vector(ExpAvgKey);
-        Span<float> expAvgSq = state.Vector(ExpAvgSqKey);
-        for (int i = 0; i < parameters.Length; i++)
-        {
-            UpdateElement(ref parameters[i], gradient[i], ref expAvg[i], ref expAvgSq[i], s);
-        }
-
-        state.Step++;
-    }
-
-    private static void UpdateElement(ref float parameter, float gradient, ref float expAvg, ref float expAvgSq, in Scalars s)
-    {
-        float g = gradient;
-        if (s.HasWeightDecay)
-        {
-            g += s.WeightDecay * parameter;
-        }
-
-        expAvg = s.ExpAvgWeight.Apply(expAvg, g);
-        expAvgSq = expAvgSq * s.Beta2 + s.SquareShare * g * g;
-        float update = expAvg / s.BiasCorrection1 * s.LearningRate;
-        if (s.IsRectified)
-        {
-            // PyTorch evaluates √(1 − β₂ᵗ) / (√v + ε) as Tensor.__rtruediv__, i.e. reciprocal(√v + ε) · √(1 − β₂ᵗ).
-            float adaptive = 1f / (MathF.Sqrt(expAvgSq) + s.Epsilon) * s.BiasCorrection2Sqrt;
-            update = update * adaptive * s.Rectification;
-        }
-
-        parameter -= update;
-    }
-
-    /// <summary>The per-step scalars, computed once in double and applied in float.</summary>
-    private readonly struct Scalars
+    /// <summary>One step for one element and for one vector, with the step's scalars computed once in double and applied in float.</summary>
+    private readonly struct Kernel : IElementwiseKernel
     {
         public readonly LerpWeight ExpAvgWeight;
-        public readonly float Beta2;
-        public readonly float SquareShare;
-        public readonly float BiasCorrection1;
-        public readonly float BiasCorrection2Sqrt;
-        public readonly float LearningRate;
-        public readonly float Epsilon;
-        public readonly float WeightDecay;
+        public readonly StepConstant Beta2;
+        public readonly StepConstant SquareShare;
+        public readonly StepConstant BiasCorrection1;
+        public readonly StepConstant BiasCorrection2Sqrt;
+        public readonly StepConstant LearningRate;
+        public readonly StepConstant Epsilon;
+        public readonly StepConstant WeightDecay;
         public readonly bool HasWeightDecay;
         public readonly bool IsRectified;
-        public readonly float Rectification;
+        public readonly StepConstant Rectification;
 
-        public Scalars(RAdam rule, OptimizerState state, double learningRate)
+        public Kernel(RAdam rule, OptimizerState state, double learningRate)
         {
             long t = state.Step + 1;
             double beta2Power = Math.Pow(rule.Beta2, t);
@@ -179,18 +74,66 @@ public sealed class RAdam : FirstOrderOptimizer
             double rhoInfinity = 2 / (1 - rule.Beta2) - 1;
             double rho = rhoInfinity - 2 * t * beta2Power / biasCorrection2;
             ExpAvgWeight = new LerpWeight(1 - rule.Beta1);
-            Beta2 = (float)rule.Beta2;
-            SquareShare = (float)(1 - rule.Beta2);
-            BiasCorrection1 = (float)(1 - Math.Pow(rule.Beta1, t));
-            BiasCorrection2Sqrt = (float)Math.Sqrt(biasCorrection2);
-            LearningRate = (float)learningRate;
-            Epsilon = (float)rule.Epsilon;
-            WeightDecay = (float)rule.WeightDecay;
+            Beta2 = new StepConstant(rule.Beta2);
+            SquareShare = new StepConstant(1 - rule.Beta2);
+            BiasCorrection1 = new StepConstant(1 - Math.Pow(rule.Beta1, t));
+            BiasCorrection2Sqrt = new StepConstant(Math.Sqrt(biasCorrection2));
+            LearningRate = new StepConstant(learningRate);
+            Epsilon = new StepConstant(rule.Epsilon);
+            WeightDecay = new StepConstant(rule.WeightDecay);
             HasWeightDecay = rule.WeightDecay != 0;
             IsRectified = rho > 5;
-            Rectification = IsRectified
-                ? (float)Math.Sqrt((rho - 4) * (rho - 2) * rhoInfinity / ((rhoInfinity - 4) * (rhoInfinity - 2) * rho))
-                : 0f;
+            Rectification = new StepConstant(IsRectified
+                ? Math.Sqrt((rho - 4) * (rho - 2) * rhoInfinity / ((rhoInfinity - 4) * (rhoInfinity - 2) * rho))
+                : 0);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Apply(ref float parameter, float gradient, ref float expAvg, ref float expAvgSq, ref float unused)
+        {
+            float p = parameter, g = gradient;
+            if (HasWeightDecay)
+            {
+                g += WeightDecay.Scalar * p;
+            }
+
+            float m = ExpAvgWeight.Apply(expAvg, g);
+            float v = expAvgSq * Beta2.Scalar + SquareShare.Scalar * g * g;
+            expAvg = m;
+            expAvgSq = v;
+            float update = m / BiasCorrection1.Scalar * LearningRate.Scalar;
+            if (IsRectified)
+            {
+                // PyTorch evaluates √(1 − β₂ᵗ) / (√v + ε) as Tensor.__rtruediv__, i.e. reciprocal(√v + ε) · √(1 − β₂ᵗ).
+                float adaptive = 1f / (MathF.Sqrt(v) + Epsilon.Scalar) * BiasCorrection2Sqrt.Scalar;
+                update = update * adaptive * Rectification.Scalar;
+            }
+
+            parameter = p - update;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Apply(ref Vector<float> parameter, Vector<float> gradient, ref Vector<float> expAvg, ref Vector<float> expAvgSq,
+            ref Vector<float> unused)
+        {
+            Vector<float> p = parameter, g = gradient;
+            if (HasWeightDecay)
+            {
+                g += WeightDecay.Vector * p;
+            }
+
+            var m = ExpAvgWeight.Apply(expAvg, g);
+            var v = expAvgSq * Beta2.Vector + SquareShare.Vector * g * g;
+            expAvg = m;
+            expAvgSq = v;
+            var update = m / BiasCorrection1.Vector * LearningRate.Vector;
+            if (IsRectified)
+            {
+                var adaptive = Vector<float>.One / (Vector.SquareRoot(v) + Epsilon.Vector) * BiasCorrection2Sqrt.Vector;
+                update = update * adaptive * Rectification.Vector;
+            }
+
+            parameter = p - update;
         }
     }
 }

@@ -1,7 +1,6 @@
 using MLNet.Optimizers.Internal;
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace MLNet.Optimizers;
 
@@ -33,12 +32,6 @@ public sealed class RmsProp : FirstOrderOptimizer
     internal const string GradientAverageKey = "grad_avg";
     internal const string MomentumBufferKey = "momentum_buffer";
 
-    private readonly double _alpha;
-    private readonly double _epsilon;
-    private readonly double _weightDecay;
-    private readonly double _momentum;
-    private readonly bool _centered;
-
     /// <summary>Creates the rule; every argument is checked here, before any state exists.</summary>
     /// <param name="learningRate">γ, finite and ≥ 0.</param>
     /// <param name="alpha">α, the smoothing constant of the averages, in [0, 1].</param>
@@ -50,42 +43,42 @@ public sealed class RmsProp : FirstOrderOptimizer
         double momentum = 0, bool centered = false)
         : base(learningRate)
     {
-        _alpha = Check.InRange(alpha, 0, 1, maxExclusive: false);
-        _epsilon = Check.Positive(epsilon);
-        _weightDecay = Check.NonNegative(weightDecay);
-        _momentum = Check.InRange(momentum, 0, 1, maxExclusive: true);
-        _centered = centered;
+        Alpha = Check.InRange(alpha, 0, 1, maxExclusive: false);
+        Epsilon = Check.Positive(epsilon);
+        WeightDecay = Check.NonNegative(weightDecay);
+        Momentum = Check.InRange(momentum, 0, 1, maxExclusive: true);
+        Centered = centered;
     }
 
     /// <inheritdoc />
     public override string Name => "RmsProp";
 
     /// <summary>α, the smoothing constant of the averages.</summary>
-    public double Alpha => _alpha;
+    public double Alpha { get; }
 
     /// <summary>ε, added to the root for numerical stability.</summary>
-    public double Epsilon => _epsilon;
+    public double Epsilon { get; }
 
     /// <summary>λ, the coupled L2 weight decay.</summary>
-    public double WeightDecay => _weightDecay;
+    public double WeightDecay { get; }
 
     /// <summary>μ, the momentum factor.</summary>
-    public double Momentum => _momentum;
+    public double Momentum { get; }
 
     /// <summary>Whether the centred variant is used.</summary>
-    public bool Centered => _centered;
+    public bool Centered { get; }
 
     /// <inheritdoc />
     public override OptimizerState CreateState(int parameterCount)
     {
         var state = new OptimizerState(this, parameterCount);
         state.AddVector(SquareAverageKey);
-        if (_centered)
+        if (Centered)
         {
             state.AddVector(GradientAverageKey);
         }
 
-        if (_momentum > 0)
+        if (Momentum > 0)
         {
             state.AddVector(MomentumBufferKey);
         }
@@ -94,144 +87,93 @@ public sealed class RmsProp : FirstOrderOptimizer
     }
 
     /// <inheritdoc />
-    public override IOptimizer WithLearningRate(double learningRate) =>
-        new RmsProp(learningRate, _alpha, _epsilon, _weightDecay, _momentum, _centered);
+    protected override void StepCore(Span<float> parameters, ReadOnlySpan<float> gradient, OptimizerState state, double learningRate) =>
+        ElementwiseLoop.Run(new Kernel(this, learningRate), parameters, gradient, state.Vector(SquareAverageKey),
+            Centered ? state.Vector(GradientAverageKey) : default, Momentum > 0 ? state.Vector(MomentumBufferKey) : default);
 
-    /// <inheritdoc />
-    public override string ToString() =>
-        $"RmsProp(learningRate: {LearningRate}, alpha: {_alpha}, epsilon: {_epsilon}, weightDecay: {_weightDecay}, momentum: {_momentum}, centered: {_centered})";
-
-    /// <inheritdoc />
-    /// <remarks>Compiled straight to optimized code: tiered PGO code of this loop kept its scalars on the stack and ran slower.</remarks>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    protected override void StepCore(Span<float> parameters, ReadOnlySpan<float> gradient, OptimizerState state, double learningRate)
+    /// <summary>One step for one element and for one vector, with the step's scalars computed once in double and applied in float.</summary>
+    private readonly struct Kernel(RmsProp rule, double learningRate) : IElementwiseKernel
     {
-        var scalars = new Scalars(this, learningRate);
-        Span<float> squareAverage = state.Vector(SquareAverageKey);
-        Span<float> gradientAverage = _centered ? state.Vector(GradientAverageKey) : default;
-        Span<float> buffer = _momentum > 0 ? state.Vector(MomentumBufferKey) : default;
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && parameters.Length >= Vector<float>.Count)
+        public readonly StepConstant LearningRate = new(learningRate);
+        public readonly StepConstant WeightDecay = new(rule.WeightDecay);
+        public readonly StepConstant Alpha = new(rule.Alpha);
+        public readonly StepConstant OneMinusAlpha = new(1 - rule.Alpha);
+        public readonly LerpWeight GradientAverageWeight = new(1 - rule.Alpha);
+        public readonly StepConstant Epsilon = new(rule.Epsilon);
+        public readonly StepConstant Momentum = new(rule.Momentum);
+        public readonly bool HasWeightDecay = rule.WeightDecay != 0;
+        public readonly bool Centered = rule.Centered;
+        public readonly bool HasMomentum = rule.Momentum > 0;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Apply(ref float parameter, float gradient, ref float squareAverage, ref float gradientAverage, ref float buffer)
         {
-            var p = MemoryMarshal.Cast<float, Vector<float>>(parameters);
-            var g = MemoryMarshal.Cast<float, Vector<float>>(gradient);
-            var sq = MemoryMarshal.Cast<float, Vector<float>>(squareAverage);
-            var ga = MemoryMarshal.Cast<float, Vector<float>>(gradientAverage);
-            var b = MemoryMarshal.Cast<float, Vector<float>>(buffer);
-            var lr = new Vector<float>(scalars.LearningRate);
-            var wd = new Vector<float>(scalars.WeightDecay);
-            var alpha = new Vector<float>(scalars.Alpha);
-            var oneMinusAlpha = new Vector<float>(scalars.OneMinusAlpha);
-            var eps = new Vector<float>(scalars.Epsilon);
-            var mu = new Vector<float>(scalars.Momentum);
-            for (int v = 0; v < p.Length; v++)
+            float d = gradient;
+            if (HasWeightDecay)
             {
-                var d = g[v];
-                if (scalars.HasWeightDecay)
-                {
-                    d += wd * p[v];
-                }
-
-                var sqv = sq[v] * alpha + oneMinusAlpha * d * d;
-                sq[v] = sqv;
-                Vector<float> avg;
-                if (scalars.Centered)
-                {
-                    var gav = scalars.GradientAverageWeight.Apply(ga[v], d);
-                    ga[v] = gav;
-                    avg = Vector.SquareRoot(Vector.Max(sqv - gav * gav, Vector<float>.Zero)) + eps;
-                }
-                else
-                {
-                    avg = Vector.SquareRoot(sqv) + eps;
-                }
-
-                if (scalars.HasMomentum)
-                {
-                    var bv = b[v] * mu + d / avg;
-                    b[v] = bv;
-                    p[v] -= lr * bv;
-                }
-                else
-                {
-                    p[v] -= lr * d / avg;
-                }
+                d += WeightDecay.Scalar * parameter;
             }
 
-            i = p.Length * Vector<float>.Count;
+            float v = squareAverage * Alpha.Scalar + OneMinusAlpha.Scalar * d * d;
+            squareAverage = v;
+            float avg;
+            if (Centered)
+            {
+                float mean = GradientAverageWeight.Apply(gradientAverage, d);
+                gradientAverage = mean;
+                avg = MathF.Sqrt(MathF.Max(v - mean * mean, 0f)) + Epsilon.Scalar;
+            }
+            else
+            {
+                avg = MathF.Sqrt(v) + Epsilon.Scalar;
+            }
+
+            if (HasMomentum)
+            {
+                float b = buffer * Momentum.Scalar + d / avg;
+                buffer = b;
+                parameter -= LearningRate.Scalar * b;
+            }
+            else
+            {
+                parameter -= LearningRate.Scalar * d / avg;
+            }
         }
 
-        float unused = 0;
-        for (; i < parameters.Length; i++)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Apply(ref Vector<float> parameter, Vector<float> gradient, ref Vector<float> squareAverage,
+            ref Vector<float> gradientAverage, ref Vector<float> buffer)
         {
-            UpdateElement(ref parameters[i], gradient[i], ref squareAverage[i],
-                ref scalars.Centered ? ref gradientAverage[i] : ref unused,
-                ref scalars.HasMomentum ? ref buffer[i] : ref unused, scalars);
-        }
-    }
+            var d = gradient;
+            if (HasWeightDecay)
+            {
+                d += WeightDecay.Vector * parameter;
+            }
 
-    /// <summary>The scalar form of one step over every element: the formula line for line; the fused loop must match it bit for bit.</summary>
-    internal void ReferenceStep(Span<float> parameters, ReadOnlySpan<float> gradient, OptimizerState state, double learningRate)
-    {
-        var scalars = new Scalars(this, learningRate);
-        Span<float> squareAverage = state.Vector(SquareAverageKey);
-        Span<float> gradientAverage = _centered ? state.Vector(GradientAverageKey) : default;
-        Span<float> buffer = _momentum > 0 ? state.Vector(MomentumBufferKey) : default;
-        float unused = 0;
-        for (int i = 0; i < parameters.Length; i++)
-        {
-            UpdateElement(ref parameters[i], gradient[i], ref squareAverage[i],
-                ref scalars.Centered ? ref gradientAverage[i] : ref unused,
-                ref scalars.HasMomentum ? ref buffer[i] : ref unused, scalars);
-        }
+            var v = squareAverage * Alpha.Vector + OneMinusAlpha.Vector * d * d;
+            squareAverage = v;
+            Vector<float> avg;
+            if (Centered)
+            {
+                var mean = GradientAverageWeight.Apply(gradientAverage, d);
+                gradientAverage = mean;
+                avg = Vector.SquareRoot(Vector.Max(v - mean * mean, Vector<float>.Zero)) + Epsilon.Vector;
+            }
+            else
+            {
+                avg = Vector.SquareRoot(v) + Epsilon.Vector;
+            }
 
-        state.Step++;
-    }
-
-    private static void UpdateElement(ref float parameter, float gradient, ref float squareAverage, ref float gradientAverage,
-        ref float buffer, in Scalars s)
-    {
-        float d = gradient;
-        if (s.HasWeightDecay)
-        {
-            d += s.WeightDecay * parameter;
+            if (HasMomentum)
+            {
+                var b = buffer * Momentum.Vector + d / avg;
+                buffer = b;
+                parameter -= LearningRate.Vector * b;
+            }
+            else
+            {
+                parameter -= LearningRate.Vector * d / avg;
+            }
         }
-
-        squareAverage = squareAverage * s.Alpha + s.OneMinusAlpha * d * d;
-        float avg;
-        if (s.Centered)
-        {
-            gradientAverage = s.GradientAverageWeight.Apply(gradientAverage, d);
-            avg = MathF.Sqrt(MathF.Max(squareAverage - gradientAverage * gradientAverage, 0f)) + s.Epsilon;
-        }
-        else
-        {
-            avg = MathF.Sqrt(squareAverage) + s.Epsilon;
-        }
-
-        if (s.HasMomentum)
-        {
-            buffer = buffer * s.Momentum + d / avg;
-            parameter -= s.LearningRate * buffer;
-        }
-        else
-        {
-            parameter -= s.LearningRate * d / avg;
-        }
-    }
-
-    /// <summary>The per-step scalars, computed once in double and applied in float.</summary>
-    private readonly struct Scalars(RmsProp rule, double learningRate)
-    {
-        public readonly float LearningRate = (float)learningRate;
-        public readonly float WeightDecay = (float)rule._weightDecay;
-        public readonly float Alpha = (float)rule._alpha;
-        public readonly float OneMinusAlpha = (float)(1 - rule._alpha);
-        public readonly LerpWeight GradientAverageWeight = new(1 - rule._alpha);
-        public readonly float Epsilon = (float)rule._epsilon;
-        public readonly float Momentum = (float)rule._momentum;
-        public readonly bool HasWeightDecay = rule._weightDecay != 0;
-        public readonly bool Centered = rule._centered;
-        public readonly bool HasMomentum = rule._momentum > 0;
     }
 }

@@ -1,7 +1,6 @@
 using MLNet.Optimizers.Internal;
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace MLNet.Optimizers;
 
@@ -12,7 +11,7 @@ namespace MLNet.Optimizers;
 /// <remarks>
 /// <para><b>Contract.</b> Gradients are taken at y (the vector given to <c>Step</c>), the Adam-normalised step moves z
 /// (kept in the state), and the point to evaluate, validate and export is the average x, which
-/// <see cref="WriteEvaluationPoint"/> writes without touching y. Reading the training vector directly gives y, not the model.</para>
+/// <see cref="ScheduleFreeOptimizer.WriteEvaluationPoint"/> writes without touching y. Reading the training vector directly gives y, not the model.</para>
 /// <para>Step k = 0, 1, … (β₁ = beta1 is an interpolation weight here, not a moment decay; λ = weightDecay):</para>
 /// <code>
 /// z ← y                                        (first step only)
@@ -30,10 +29,10 @@ namespace MLNet.Optimizers;
 /// offered). Per-run state: vectors <c>z</c> and <c>exp_avg_sq</c> (v), scalars <c>weight_sum</c>, <c>lr_max</c> (starts
 /// at −1) and <c>scheduled_lr</c> (γₖ of the last step, for logging).</para>
 /// <para><b>Differs from schedule_free:</b> there are no <c>train()</c>/<c>eval()</c> modes; the vector always holds y and x
-/// is read with <see cref="WriteEvaluationPoint"/>, so a forgotten mode switch cannot corrupt the model.</para>
+/// is read with <see cref="ScheduleFreeOptimizer.WriteEvaluationPoint"/>, so a forgotten mode switch cannot corrupt the model.</para>
 /// <para>Defazio et al., "The Road Less Scheduled", NeurIPS 2024 (arXiv:2405.15682).</para>
 /// </remarks>
-public sealed class ScheduleFreeAdamW : FirstOrderOptimizer
+public sealed class ScheduleFreeAdamW : ScheduleFreeOptimizer
 {
     internal const string ExpAvgSqKey = "exp_avg_sq";
 
@@ -48,13 +47,11 @@ public sealed class ScheduleFreeAdamW : FirstOrderOptimizer
     /// <param name="weightLrPower">The power of lr_max in the averaging weight, finite and ≥ 0 (0: no learning-rate weighting).</param>
     public ScheduleFreeAdamW(double learningRate = 0.0025, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8,
         double weightDecay = 0, int warmupSteps = 0, double r = 0, double weightLrPower = 2)
-        : base(learningRate)
+        : base(learningRate, weightDecay, warmupSteps, r, weightLrPower)
     {
         Beta1 = Check.InOpenRange(beta1, 0, 1);
         Beta2 = Check.InRange(beta2, 0, 1, maxExclusive: true);
         Epsilon = Check.Positive(epsilon);
-        WeightDecay = Check.NonNegative(weightDecay);
-        (WarmupSteps, R, WeightLrPower) = ScheduleFreeAveraging.ValidateWeighting(warmupSteps, r, weightLrPower);
     }
 
     /// <inheritdoc />
@@ -69,148 +66,71 @@ public sealed class ScheduleFreeAdamW : FirstOrderOptimizer
     /// <summary>ε, added to the denominator after the square root and the bias correction.</summary>
     public double Epsilon { get; }
 
-    /// <summary>λ, the decoupled weight decay, evaluated at y.</summary>
-    public double WeightDecay { get; }
-
-    /// <summary>The number of steps of linear learning-rate warm-up.</summary>
-    public int WarmupSteps { get; }
-
-    /// <summary>r, the power of the polynomial weighting (k + 1)^r in the average.</summary>
-    public double R { get; }
-
-    /// <summary>The power of lr_max in the averaging weight.</summary>
-    public double WeightLrPower { get; }
-
-    /// <summary>True: the vector given to <c>Step</c> holds y; evaluate and export x from <see cref="WriteEvaluationPoint"/>.</summary>
-    public override bool HasSeparateEvaluationPoint => true;
+    /// <inheritdoc />
+    private protected override double Interpolation => Beta1;
 
     /// <inheritdoc />
+    /// <remarks>z and the averaging scalars, then <c>exp_avg_sq</c> (v).</remarks>
     public override OptimizerState CreateState(int parameterCount)
     {
-        var state = new OptimizerState(this, parameterCount);
-        ScheduleFreeAveraging.AddState(state);
+        var state = base.CreateState(parameterCount);
         state.AddVector(ExpAvgSqKey);
         return state;
     }
 
-    /// <summary>Writes x = (y − (1 − β₁)·z)/β₁, the averaged point to evaluate and export; before the first step, y itself.</summary>
-    /// <param name="parameters">y, the training point (the vector given to <c>Step</c>); not modified.</param>
-    /// <param name="state">The run's state.</param>
-    /// <param name="destination">Receives x; same length as <paramref name="parameters"/>.</param>
-    public override void WriteEvaluationPoint(ReadOnlySpan<float> parameters, OptimizerState state, Span<float> destination) =>
-        ScheduleFreeAveraging.WriteEvaluationPoint(this, Beta1, parameters, state, destination);
-
     /// <inheritdoc />
-    public override IOptimizer WithLearningRate(double learningRate) =>
-        new ScheduleFreeAdamW(learningRate, Beta1, Beta2, Epsilon, WeightDecay, WarmupSteps, R, WeightLrPower);
-
-    /// <inheritdoc />
-    public override string ToString() =>
-        $"ScheduleFreeAdamW(learningRate: {LearningRate}, beta1: {Beta1}, beta2: {Beta2}, epsilon: {Epsilon}, weightDecay: {WeightDecay}, warmupSteps: {WarmupSteps}, r: {R}, weightLrPower: {WeightLrPower})";
-
-    /// <inheritdoc />
-    /// <remarks>Compiled straight to optimized code: tiered PGO code of this loop kept its scalars on the stack and ran slower.</remarks>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void StepCore(Span<float> parameters, ReadOnlySpan<float> gradient, OptimizerState state, double learningRate)
     {
-        var s = new Scalars(this, parameters, state, learningRate);
-        Span<float> z = state.Vector(ScheduleFreeAveraging.ZKey);
-        Span<float> expAvgSq = state.Vector(ExpAvgSqKey);
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && parameters.Length >= Vector<float>.Count)
-        {
-            var y = MemoryMarshal.Cast<float, Vector<float>>(parameters);
-            var g = MemoryMarshal.Cast<float, Vector<float>>(gradient);
-            var zv = MemoryMarshal.Cast<float, Vector<float>>(z);
-            var v = MemoryMarshal.Cast<float, Vector<float>>(expAvgSq);
-            var beta2 = new Vector<float>(s.Beta2);
-            var squareShare = new Vector<float>(s.SquareShare);
-            var biasCorrection2 = new Vector<float>(s.BiasCorrection2);
-            var epsilon = new Vector<float>(s.Epsilon);
-            var weightDecay = new Vector<float>(s.WeightDecay);
-            var yStep = new Vector<float>(s.YStepSize);
-            var zStep = new Vector<float>(s.ZStepSize);
-            for (int k = 0; k < y.Length; k++)
-            {
-                var gk = g[k];
-                var yk = y[k];
-                var zk = zv[k];
-                var vk = v[k] * beta2 + squareShare * gk * gk;
-                v[k] = vk;
-                var normalized = gk / (Vector.SquareRoot(vk / biasCorrection2) + epsilon);
-                if (s.HasWeightDecay)
-                {
-                    normalized += weightDecay * yk;
-                }
+        var (scheduledLearningRate, averageWeight) = BeginStep(parameters, state, learningRate);
+        ElementwiseLoop.Run(new Kernel(this, state, scheduledLearningRate, averageWeight), parameters, gradient, state.Vector(ZKey),
+            state.Vector(ExpAvgSqKey));
+    }
 
-                yk = s.AverageWeight.Apply(yk, zk);
-                y[k] = yk + yStep * normalized;
-                zv[k] = zk - zStep * normalized;
+    /// <summary>One step for one element of y, z and v and for one vector, with the step's scalars computed once in double and applied in float.</summary>
+    private readonly struct Kernel(ScheduleFreeAdamW rule, OptimizerState state, double scheduledLearningRate, double averageWeight)
+        : IElementwiseKernel
+    {
+        public readonly StepConstant Beta2 = new(rule.Beta2);
+        public readonly StepConstant SquareShare = new(1 - rule.Beta2);
+        public readonly StepConstant BiasCorrection2 = new(1 - Math.Pow(rule.Beta2, state.Step + 1));
+        public readonly StepConstant Epsilon = new(rule.Epsilon);
+        public readonly StepConstant WeightDecay = new(rule.WeightDecay);
+        public readonly bool HasWeightDecay = rule.WeightDecay != 0;
+        public readonly LerpWeight AverageWeight = new(averageWeight);
+        public readonly StepConstant YStepSize = new(scheduledLearningRate * (rule.Beta1 * (1 - averageWeight) - 1));
+        public readonly StepConstant ZStepSize = new(scheduledLearningRate);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Apply(ref float y, float gradient, ref float z, ref float expAvgSq, ref float unused)
+        {
+            float g = gradient, yk = y, zk = z;
+            float v = expAvgSq * Beta2.Scalar + SquareShare.Scalar * g * g;
+            expAvgSq = v;
+            float normalized = g / (MathF.Sqrt(v / BiasCorrection2.Scalar) + Epsilon.Scalar);
+            if (HasWeightDecay)
+            {
+                normalized += WeightDecay.Scalar * yk;
             }
 
-            i = y.Length * Vector<float>.Count;
+            y = AverageWeight.Apply(yk, zk) + YStepSize.Scalar * normalized;
+            z = zk - ZStepSize.Scalar * normalized;
         }
 
-        for (; i < parameters.Length; i++)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Apply(ref Vector<float> y, Vector<float> gradient, ref Vector<float> z, ref Vector<float> expAvgSq,
+            ref Vector<float> unused)
         {
-            UpdateElement(ref parameters[i], gradient[i], ref z[i], ref expAvgSq[i], s);
-        }
-    }
+            Vector<float> g = gradient, yk = y, zk = z;
+            var v = expAvgSq * Beta2.Vector + SquareShare.Vector * g * g;
+            expAvgSq = v;
+            var normalized = g / (Vector.SquareRoot(v / BiasCorrection2.Vector) + Epsilon.Vector);
+            if (HasWeightDecay)
+            {
+                normalized += WeightDecay.Vector * yk;
+            }
 
-    /// <summary>The scalar form of one step over every element: the formula line for line; the fused loop must match it bit for bit.</summary>
-    internal void ReferenceStep(Span<float> parameters, ReadOnlySpan<float> gradient, OptimizerState state, double learningRate)
-    {
-        var s = new Scalars(this, parameters, state, learningRate);
-        Span<float> z = state.Vector(ScheduleFreeAveraging.ZKey);
-        Span<float> expAvgSq = state.Vector(ExpAvgSqKey);
-        for (int i = 0; i < parameters.Length; i++)
-        {
-            UpdateElement(ref parameters[i], gradient[i], ref z[i], ref expAvgSq[i], s);
-        }
-
-        state.Step++;
-    }
-
-    private static void UpdateElement(ref float y, float gradient, ref float z, ref float expAvgSq, in Scalars s)
-    {
-        expAvgSq = expAvgSq * s.Beta2 + s.SquareShare * gradient * gradient;
-        float normalized = gradient / (MathF.Sqrt(expAvgSq / s.BiasCorrection2) + s.Epsilon);
-        if (s.HasWeightDecay)
-        {
-            normalized += s.WeightDecay * y;
-        }
-
-        float yAfter = s.AverageWeight.Apply(y, z);
-        y = yAfter + s.YStepSize * normalized;
-        z -= s.ZStepSize * normalized;
-    }
-
-    /// <summary>The per-step scalars, computed once in double and applied in float. Constructing it starts the step in the state.</summary>
-    private readonly struct Scalars
-    {
-        public readonly float Beta2;
-        public readonly float SquareShare;
-        public readonly float BiasCorrection2;
-        public readonly float Epsilon;
-        public readonly float WeightDecay;
-        public readonly bool HasWeightDecay;
-        public readonly LerpWeight AverageWeight;
-        public readonly float YStepSize;
-        public readonly float ZStepSize;
-
-        public Scalars(ScheduleFreeAdamW rule, ReadOnlySpan<float> parameters, OptimizerState state, double learningRate)
-        {
-            var (scheduledLearningRate, averageWeight) = ScheduleFreeAveraging.BeginStep(
-                parameters, state, learningRate, rule.WarmupSteps, rule.R, rule.WeightLrPower);
-            Beta2 = (float)rule.Beta2;
-            SquareShare = (float)(1 - rule.Beta2);
-            BiasCorrection2 = (float)(1 - Math.Pow(rule.Beta2, state.Step + 1));
-            Epsilon = (float)rule.Epsilon;
-            WeightDecay = (float)rule.WeightDecay;
-            HasWeightDecay = rule.WeightDecay != 0;
-            AverageWeight = new LerpWeight(averageWeight);
-            YStepSize = (float)(scheduledLearningRate * (rule.Beta1 * (1 - averageWeight) - 1));
-            ZStepSize = (float)scheduledLearningRate;
+            y = AverageWeight.Apply(yk, zk) + YStepSize.Vector * normalized;
+            z = zk - ZStepSize.Vector * normalized;
         }
     }
 }

@@ -10,13 +10,13 @@ namespace MLNet.Optimizers;
 public sealed partial class Sgd : ISparseStepOptimizer
 {
     /// <inheritdoc />
-    public bool SupportsSparseSteps => _weightDecay == 0;
+    public bool SupportsSparseSteps => WeightDecay == 0;
 
     /// <inheritdoc />
     public OptimizerState CreateSparseState(int parameterCount)
     {
         var state = CreateState(parameterCount);
-        return _momentum != 0 ? SparseSteps.AddLazyCounters(state) : state;
+        return Momentum != 0 ? SparseSteps.AddLazyCounters(state) : state;
     }
 
     /// <inheritdoc />
@@ -25,17 +25,17 @@ public sealed partial class Sgd : ISparseStepOptimizer
     {
         if (!SupportsSparseSteps)
         {
-            throw SparseSteps.Unsupported(this, SparseSteps.CoupledDecayReason(_weightDecay));
+            throw SparseSteps.Unsupported(this, SparseSteps.CoupledDecayReason(WeightDecay));
         }
 
         SparseSteps.CheckArguments(this, parameters, indices, gradientValues, state, learningRate);
-        var scalars = new Scalars(this, state, learningRate);
-        if (_momentum == 0)
+        var kernel = new Kernel(this, state, learningRate);
+        if (Momentum == 0)
         {
             float unused = 0;
             for (int j = 0; j < indices.Length; j++)
             {
-                UpdateElement(ref parameters[indices[j]], gradientValues[j], ref unused, scalars, _nesterov);
+                kernel.Apply(ref parameters[indices[j]], gradientValues[j], ref unused, ref unused, ref unused);
             }
         }
         else
@@ -45,7 +45,7 @@ public sealed partial class Sgd : ISparseStepOptimizer
                 CatchUpAll(parameters, state, previousRate);
             }
 
-            CatchUpAndStep(parameters, indices, state, scalars.LearningRate, gradientValues, scalars);
+            CatchUpAndStep(parameters, indices, state, kernel.LearningRate.Scalar, gradientValues, kernel);
         }
 
         state.Step++;
@@ -55,7 +55,7 @@ public sealed partial class Sgd : ISparseStepOptimizer
     public void CatchUp(Span<float> parameters, ReadOnlySpan<int> indices, OptimizerState state)
     {
         SparseSteps.CheckCatchUpArguments(this, parameters, indices, state);
-        if (_momentum == 0)
+        if (Momentum == 0)
         {
             return;
         }
@@ -67,7 +67,7 @@ public sealed partial class Sgd : ISparseStepOptimizer
     public void Flush(Span<float> parameters, OptimizerState state)
     {
         SparseSteps.CheckState(this, parameters, state);
-        if (_momentum != 0)
+        if (Momentum != 0)
         {
             CatchUpAll(parameters, state, state.Scalar(SparseSteps.LazyLearningRateKey));
         }
@@ -91,14 +91,15 @@ public sealed partial class Sgd : ISparseStepOptimizer
     /// given, takes that step with <paramref name="gradientValues"/>. Coordinates are gathered, updated and scattered in blocks.
     /// </summary>
     private void CatchUpAndStep(Span<float> parameters, ReadOnlySpan<int> indices, OptimizerState state, float catchUpRate,
-        ReadOnlySpan<float> gradientValues, Scalars? step)
+        ReadOnlySpan<float> gradientValues, Kernel? step)
     {
         Span<float> buffer = state.Vector(MomentumBufferKey);
         Span<int> lastSteps = SparseSteps.LastSteps(state);
         int current = (int)state.Step;
         bool takesStep = step.HasValue;
         int upToDate = takesStep ? SparseSteps.NextStep(state) : current;
-        var scalars = step.GetValueOrDefault();
+        var kernel = step.GetValueOrDefault();
+        float unused = 0;
         Span<float> p = stackalloc float[SparseSteps.GatherBlock];
         Span<float> b = stackalloc float[SparseSteps.GatherBlock];
         Span<int> skipped = stackalloc int[SparseSteps.GatherBlock];
@@ -119,7 +120,7 @@ public sealed partial class Sgd : ISparseStepOptimizer
                 CatchUp(ref p[j], ref b[j], skipped[j], catchUpRate);
                 if (takesStep)
                 {
-                    UpdateElement(ref p[j], gradientValues[start + j], ref b[j], scalars, _nesterov);
+                    kernel.Apply(ref p[j], gradientValues[start + j], ref b[j], ref unused, ref unused);
                 }
             }
 
@@ -139,10 +140,10 @@ public sealed partial class Sgd : ISparseStepOptimizer
             return;
         }
 
-        double mu = (float)_momentum;
+        double mu = (float)Momentum;
         double muPower = Math.Pow(mu, skipped);
         double travelled = mu * (1 - muPower) / (1 - mu);
-        if (_nesterov)
+        if (Nesterov)
         {
             travelled *= mu;
         }

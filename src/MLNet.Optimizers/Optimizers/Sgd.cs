@@ -1,6 +1,6 @@
 using MLNet.Optimizers.Internal;
 using System.Numerics;
-using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
 
 namespace MLNet.Optimizers;
 
@@ -23,11 +23,6 @@ public sealed partial class Sgd : FirstOrderOptimizer
 {
     internal const string MomentumBufferKey = "momentum_buffer";
 
-    private readonly double _momentum;
-    private readonly double _dampening;
-    private readonly bool _nesterov;
-    private readonly double _weightDecay;
-
     /// <summary>Creates the rule; every argument is checked here, before any state exists.</summary>
     /// <param name="learningRate">γ, finite and ≥ 0.</param>
     /// <param name="momentum">μ, in [0, 1).</param>
@@ -37,38 +32,38 @@ public sealed partial class Sgd : FirstOrderOptimizer
     public Sgd(double learningRate = 0.01, double momentum = 0, double dampening = 0, bool nesterov = false, double weightDecay = 0)
         : base(learningRate)
     {
-        _momentum = Check.InRange(momentum, 0, 1, maxExclusive: true);
-        _dampening = Check.InRange(dampening, 0, 1, maxExclusive: false);
-        _weightDecay = Check.NonNegative(weightDecay);
+        Momentum = Check.InRange(momentum, 0, 1, maxExclusive: true);
+        Dampening = Check.InRange(dampening, 0, 1, maxExclusive: false);
+        WeightDecay = Check.NonNegative(weightDecay);
         if (nesterov && (momentum <= 0 || dampening != 0))
         {
-            throw new ArgumentOutOfRangeException(nameof(nesterov), nesterov,
+            throw new ArgumentOutOfRangeException(nameof(nesterov),
                 $"nesterov requires momentum > 0 and dampening = 0; got momentum = {momentum}, dampening = {dampening}.");
         }
 
-        _nesterov = nesterov;
+        Nesterov = nesterov;
     }
 
     /// <inheritdoc />
     public override string Name => "Sgd";
 
     /// <summary>μ, the momentum factor.</summary>
-    public double Momentum => _momentum;
+    public double Momentum { get; }
 
     /// <summary>τ, the dampening of the gradient in the momentum buffer.</summary>
-    public double Dampening => _dampening;
+    public double Dampening { get; }
 
     /// <summary>Whether Nesterov momentum is used.</summary>
-    public bool Nesterov => _nesterov;
+    public bool Nesterov { get; }
 
     /// <summary>λ, the coupled L2 weight decay.</summary>
-    public double WeightDecay => _weightDecay;
+    public double WeightDecay { get; }
 
     /// <inheritdoc />
     public override OptimizerState CreateState(int parameterCount)
     {
         var state = new OptimizerState(this, parameterCount);
-        if (_momentum != 0)
+        if (Momentum != 0)
         {
             state.AddVector(MomentumBufferKey);
         }
@@ -77,96 +72,59 @@ public sealed partial class Sgd : FirstOrderOptimizer
     }
 
     /// <inheritdoc />
-    public override IOptimizer WithLearningRate(double learningRate) =>
-        new Sgd(learningRate, _momentum, _dampening, _nesterov, _weightDecay);
+    protected override void StepCore(Span<float> parameters, ReadOnlySpan<float> gradient, OptimizerState state, double learningRate) =>
+        ElementwiseLoop.Run(new Kernel(this, state, learningRate), parameters, gradient,
+            Momentum != 0 ? state.Vector(MomentumBufferKey) : default);
 
-    /// <inheritdoc />
-    public override string ToString() =>
-        $"Sgd(learningRate: {LearningRate}, momentum: {_momentum}, dampening: {_dampening}, nesterov: {_nesterov}, weightDecay: {_weightDecay})";
-
-    /// <inheritdoc />
-    protected override void StepCore(Span<float> parameters, ReadOnlySpan<float> gradient, OptimizerState state, double learningRate)
+    /// <summary>One step for one element and for one vector, with the step's scalars computed once in double and applied in float.</summary>
+    private readonly struct Kernel(Sgd rule, OptimizerState state, double learningRate) : IElementwiseKernel
     {
-        var scalars = new Scalars(this, state, learningRate);
-        Span<float> buffer = _momentum != 0 ? state.Vector(MomentumBufferKey) : default;
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && parameters.Length >= Vector<float>.Count)
+        public readonly StepConstant LearningRate = new(learningRate);
+        public readonly StepConstant WeightDecay = new(rule.WeightDecay);
+        public readonly StepConstant Momentum = new(rule.Momentum);
+        public readonly StepConstant GradientShare = new(1 - rule.Dampening);
+        public readonly bool HasWeightDecay = rule.WeightDecay != 0;
+        public readonly bool HasMomentum = rule.Momentum != 0;
+        public readonly bool Nesterov = rule.Nesterov;
+        public readonly bool FirstStep = state.Step == 0;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Apply(ref float parameter, float gradient, ref float buffer, ref float unused1, ref float unused2)
         {
-            var p = MemoryMarshal.Cast<float, Vector<float>>(parameters);
-            var g = MemoryMarshal.Cast<float, Vector<float>>(gradient);
-            var b = MemoryMarshal.Cast<float, Vector<float>>(buffer);
-            var lr = new Vector<float>(scalars.LearningRate);
-            var wd = new Vector<float>(scalars.WeightDecay);
-            var mu = new Vector<float>(scalars.Momentum);
-            var keep = new Vector<float>(scalars.GradientShare);
-            for (int v = 0; v < p.Length; v++)
+            float d = gradient;
+            if (HasWeightDecay)
             {
-                var d = g[v];
-                if (scalars.HasWeightDecay)
-                {
-                    d += wd * p[v];
-                }
-
-                if (scalars.HasMomentum)
-                {
-                    var bv = scalars.FirstStep ? d : mu * b[v] + keep * d;
-                    b[v] = bv;
-                    d = _nesterov ? d + mu * bv : bv;
-                }
-
-                p[v] -= lr * d;
+                d += WeightDecay.Scalar * parameter;
             }
 
-            i = p.Length * Vector<float>.Count;
+            if (HasMomentum)
+            {
+                float b = FirstStep ? d : Momentum.Scalar * buffer + GradientShare.Scalar * d;
+                buffer = b;
+                d = Nesterov ? d + Momentum.Scalar * b : b;
+            }
+
+            parameter -= LearningRate.Scalar * d;
         }
 
-        float unused = 0;
-        for (; i < parameters.Length; i++)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Apply(ref Vector<float> parameter, Vector<float> gradient, ref Vector<float> buffer, ref Vector<float> unused1,
+            ref Vector<float> unused2)
         {
-            UpdateElement(ref parameters[i], gradient[i], ref scalars.HasMomentum ? ref buffer[i] : ref unused, scalars, _nesterov);
+            var d = gradient;
+            if (HasWeightDecay)
+            {
+                d += WeightDecay.Vector * parameter;
+            }
+
+            if (HasMomentum)
+            {
+                var b = FirstStep ? d : Momentum.Vector * buffer + GradientShare.Vector * d;
+                buffer = b;
+                d = Nesterov ? d + Momentum.Vector * b : b;
+            }
+
+            parameter -= LearningRate.Vector * d;
         }
-    }
-
-    /// <summary>The scalar form of one step over every element: the formula line for line; the fused loop must match it bit for bit.</summary>
-    internal void ReferenceStep(Span<float> parameters, ReadOnlySpan<float> gradient, OptimizerState state, double learningRate)
-    {
-        var scalars = new Scalars(this, state, learningRate);
-        Span<float> buffer = _momentum != 0 ? state.Vector(MomentumBufferKey) : default;
-        float unused = 0;
-        for (int i = 0; i < parameters.Length; i++)
-        {
-            UpdateElement(ref parameters[i], gradient[i], ref scalars.HasMomentum ? ref buffer[i] : ref unused, scalars, _nesterov);
-        }
-
-        state.Step++;
-    }
-
-    private static void UpdateElement(ref float parameter, float gradient, ref float buffer, in Scalars s, bool nesterov)
-    {
-        float d = gradient;
-        if (s.HasWeightDecay)
-        {
-            d += s.WeightDecay * parameter;
-        }
-
-        if (s.HasMomentum)
-        {
-            buffer = s.FirstStep ? d : s.Momentum * buffer + s.GradientShare * d;
-            d = nesterov ? d + s.Momentum * buffer : buffer;
-        }
-
-        parameter -= s.LearningRate * d;
-    }
-
-    /// <summary>The per-step scalars, computed once in double and applied in float.</summary>
-    private readonly struct Scalars(Sgd rule, OptimizerState state, double learningRate)
-    {
-        public readonly float LearningRate = (float)learningRate;
-        public readonly float WeightDecay = (float)rule._weightDecay;
-        public readonly float Momentum = (float)rule._momentum;
-        public readonly float GradientShare = (float)(1 - rule._dampening);
-        public readonly bool HasWeightDecay = rule._weightDecay != 0;
-        public readonly bool HasMomentum = rule._momentum != 0;
-        public readonly bool FirstStep = state.Step == 0;
     }
 }

@@ -124,7 +124,7 @@ internal static class SparseSteps
     internal static bool MovesSkippedCoordinates(ISparseStepOptimizer rule) => rule switch
     {
         Sgd sgd => sgd.Momentum != 0,
-        AdamW adamW => adamW.WeightDecay != 0,
+        Adam adam => adam.HasLazyDecay,
         _ => false,
     };
 

@@ -35,7 +35,7 @@ public sealed class CosineAnnealing : LearningRateSchedule
         PeriodMultiplier = Check.AtLeast(periodMultiplier, 1);
         if (!warmRestarts && periodMultiplier != 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(periodMultiplier), periodMultiplier,
+            throw new ArgumentOutOfRangeException(nameof(periodMultiplier),
                 $"periodMultiplier only applies with warmRestarts = true and must be 1 otherwise; got {periodMultiplier}.");
         }
 

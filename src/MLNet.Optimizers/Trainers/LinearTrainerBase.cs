@@ -69,6 +69,45 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
         return FitCore(trainData, validationData, null);
     }
 
+    /// <summary>
+    /// Reads <paramref name="data"/> into memory as <c>Fit</c> does (same column and value checks, same row order), for callers
+    /// that train many times on the same rows (cross-validation, hyperparameter searches) and would otherwise read them on every
+    /// <c>Fit</c>.
+    /// </summary>
+    /// <param name="data">The data, with this trainer's label, feature and optional example-weight columns.</param>
+    /// <returns>The rows; train on them with <see cref="CreateTrainingLoop"/>.</returns>
+    /// <exception cref="ArgumentException">A column is missing or has the wrong type, or a value is invalid; the message names it.</exception>
+    public TrainingData ReadTrainingData(IDataView data) => Reader(data, "training").ReadAll();
+
+    /// <summary>
+    /// The training loop <c>Fit</c> runs on <paramref name="data"/>: its <see cref="TrainingLoop.Train(TrainingData, TrainingData?, ReadOnlySpan{float})"/>
+    /// on rows read by <see cref="ReadTrainingData"/> gives exactly the parameters that <c>Fit</c> wraps in its model (flat layout
+    /// W[k·D + j], then the K biases).
+    /// </summary>
+    /// <param name="data">The training data; only its schema is read (it fixes the feature and class counts).</param>
+    /// <exception cref="ArgumentException">A column is missing or has the wrong type.</exception>
+    public TrainingLoop CreateTrainingLoop(IDataView data)
+    {
+        TrainingDataReader reader = Reader(data, "training");
+        var options = (LinearTrainerOptions)_options.Clone();
+        options.Seed = _options.Seed ?? _environment.Register(Name).Rand.Next();
+        return new TrainingLoop(CreateObjective(reader.ClassCount), options);
+    }
+
+    /// <summary>
+    /// The model <c>Fit</c> returns, from the result of the loop made by <see cref="CreateTrainingLoop"/> trained on
+    /// <paramref name="trainData"/> (read by <see cref="ReadTrainingData"/>).
+    /// </summary>
+    /// <param name="trainData">The training data the loop trained on; its schema and label names go into the model.</param>
+    /// <param name="result">The loop's result.</param>
+    /// <exception cref="ArgumentException">A column is missing or has the wrong type.</exception>
+    public TTransformer CreateModel(IDataView trainData, TrainingResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        TrainingDataReader reader = Reader(trainData, "training");
+        return CreateTransformer(_environment, result.Layout, result.Parameters, reader.LabelNames, trainData.Schema);
+    }
+
     private protected string FeatureColumnName => _options.FeatureColumnName;
 
     private protected string LabelColumnName => _options.LabelColumnName;
@@ -96,6 +135,9 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
                 $"the training data has {training.FeatureCount} and {training.ClassCount}. They must match.", nameof(validationData));
         }
 
+        // The loop checks that the ranks agree on the class count; the label names matter too (a label mapping fitted per shard).
+        RankAgreement.EnsureSame(_options.Communicator, [RankAgreement.Fact.Of("the label names", training.LabelNames is { } names ? string.Join(", ", names) : null)],
+            "Fit the label's key mapping (MapValueToKey) on the same data on every rank, not on each shard.");
         LinearObjective objective = CreateObjective(training.ClassCount);
         var layout = new LinearModelLayout(objective.OutputCount, training.FeatureCount);
         if (warmStart is { } start && (start.OutputCount != layout.OutputCount || start.FeatureCount != layout.FeatureCount))
@@ -112,8 +154,11 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
         TrainingResult result;
         if (_options.CacheData)
         {
-            TrainingData cached = training.ReadAll();
-            TrainingData? cachedValidation = validation?.ReadAll();
+            // A shard that cannot be read (no rows, a bad value) fails on its rank alone: tell the others before they wait for it.
+            TrainingData cached = RankAgreement.Collectively(_options.Communicator, training.ReadAll, "read their training data");
+            TrainingData? cachedValidation = validation is null
+                ? null
+                : RankAgreement.Collectively(_options.Communicator, validation.ReadAll, "read their validation data");
             LogStart(channel, $"{cached.RowCount} rows", layout);
             result = loop.Train(cached, cachedValidation, initialParameters);
         }
@@ -123,7 +168,7 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
             result = loop.Train(training, validation, initialParameters);
         }
 
-        if (result.StopReason == LbfgsStopReason.MaxIterations)
+        if (result.StopReason == LbfgsStopReason.MaxIterations && _options.Communicator.Rank == 0)
         {
             channel.Warning(MessageSensitivity.None,
                 $"{Name}: L-BFGS ran all NumberOfEpochs = {_options.NumberOfEpochs} iterations without meeting its tolerances; the model may not " +
@@ -150,10 +195,17 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
         return options;
     }
 
-    private void LogStart(IChannel channel, string rows, LinearModelLayout layout) =>
-        channel.Info(MessageSensitivity.None,
-            $"{Name}: {rows}, {layout.ParameterCount} parameters, " +
-            $"{(_options.BatchSize == 0 ? "full batch" : $"batch {_options.BatchSize}")}, {_options.Optimizer}");
+    private void LogStart(IChannel channel, string rows, LinearModelLayout layout)
+    {
+        ICommunicator communicator = _options.Communicator;
+        if (communicator.Rank == 0)
+        {
+            string ranks = communicator.Size > 1 ? $" on rank 0 of {communicator.Size}" : "";
+            channel.Info(MessageSensitivity.None,
+                $"{Name}: {rows}{ranks}, {layout.ParameterCount} parameters, " +
+                $"{(_options.BatchSize == 0 ? "full batch" : $"batch {_options.BatchSize}")}, {_options.Optimizer}");
+        }
+    }
 
     /// <summary>Warm start from a single-output ML.NET linear model (binary or regression): its weights, then its bias.</summary>
     private protected TTransformer FitFromLinearModel(IDataView trainData, LinearModelParameters modelParameters)

@@ -46,7 +46,7 @@ public abstract class LinearTrainerOptions : TrainingOptions
         CheckColumnName(FeatureColumnName);
         if (ExampleWeightColumnName is { Length: 0 })
         {
-            throw new ArgumentOutOfRangeException(nameof(ExampleWeightColumnName), ExampleWeightColumnName,
+            throw new ArgumentOutOfRangeException(nameof(ExampleWeightColumnName),
                 "ExampleWeightColumnName must be null (no weights) or a column name; got an empty string.");
         }
 
@@ -64,7 +64,7 @@ public abstract class LinearTrainerOptions : TrainingOptions
     {
         if (string.IsNullOrEmpty(value))
         {
-            throw new ArgumentOutOfRangeException(name, value, $"{name} must name a column; got {(value is null ? "null" : "an empty string")}.");
+            throw new ArgumentOutOfRangeException(name, $"{name} must name a column; got {(value is null ? "null" : "an empty string")}.");
         }
     }
 }

@@ -15,7 +15,7 @@ namespace MLNet.Optimizers.Trainers;
 /// <remarks>
 /// <para>Why reflection: every constructor of <see cref="LinearBinaryModelParameters"/>, <see cref="PlattCalibrator"/>,
 /// <c>ParameterMixingCalibratedModelParameters&lt;,&gt;</c> (an internal type), <see cref="MaximumEntropyModelParameters"/>,
-/// <see cref="LinearRegressionModelParameters"/> and the three prediction transformers is internal, and no public API builds
+/// <see cref="LinearRegressionModelParameters"/>, <see cref="PoissonRegressionModelParameters"/> and the prediction transformers is internal, and no public API builds
 /// them from weights. In return the trained model is made only of ML.NET types: it saves, loads in a process without this
 /// library, evaluates, cross-validates and exports to ONNX exactly like a model from ML.NET's own trainers.</para>
 /// <para>The signatures used are the same from Microsoft.ML 1.0 through 5.0; Directory.Packages.props pins [5.0.1, 6.0.0)
@@ -60,8 +60,12 @@ internal static class MlNetModelFactory
         ?? RequireConstructor(typeof(MulticlassPredictionTransformer<MaximumEntropyModelParameters>),
             typeof(IHostEnvironment), typeof(MaximumEntropyModelParameters), typeof(DataViewSchema), typeof(string), typeof(string)));
 
-    private static readonly Lazy<ConstructorInfo> RegressionTransformerCtor = new(() => RequireConstructor(typeof(RegressionPredictionTransformer<LinearRegressionModelParameters>),
-        typeof(IHostEnvironment), typeof(LinearRegressionModelParameters), typeof(DataViewSchema), typeof(string)));
+    private static readonly Lazy<ConstructorInfo> PoissonRegressionCtor = new(() => RequireConstructor(typeof(PoissonRegressionModelParameters),
+        typeof(IHostEnvironment), FloatBufferByRef, typeof(float)));
+
+    private static readonly Lazy<ConstructorInfo> RegressionTransformerCtor = new(RegressionTransformerConstructor<LinearRegressionModelParameters>);
+
+    private static readonly Lazy<ConstructorInfo> PoissonTransformerCtor = new(RegressionTransformerConstructor<PoissonRegressionModelParameters>);
 
     private static readonly Lazy<PropertyInfo> CatalogEnvironmentProperty = new(() =>
     {
@@ -82,6 +86,8 @@ internal static class MlNetModelFactory
         _ = BinaryTransformerCtor.Value;
         _ = MulticlassTransformerCtor.Value;
         _ = RegressionTransformerCtor.Value;
+        _ = PoissonRegressionCtor.Value;
+        _ = PoissonTransformerCtor.Value;
         _ = CatalogEnvironmentProperty.Value;
     }
 
@@ -120,6 +126,10 @@ internal static class MlNetModelFactory
     internal static LinearRegressionModelParameters LinearRegression(IHostEnvironment env, float[] weights, float bias) =>
         Create<LinearRegressionModelParameters>(LinearRegressionCtor.Value, env, new VBuffer<float>(weights.Length, weights), bias);
 
+    /// <summary>Poisson regression: score = exp(w·x + b), as ML.NET's <c>LbfgsPoissonRegression</c> builds it.</summary>
+    internal static PoissonRegressionModelParameters PoissonRegression(IHostEnvironment env, float[] weights, float bias) =>
+        Create<PoissonRegressionModelParameters>(PoissonRegressionCtor.Value, env, new VBuffer<float>(weights.Length, weights), bias);
+
     /// <summary>The binary transformer ML.NET's L-BFGS trainer returns: threshold 0 on the <c>Score</c> column.</summary>
     internal static BinaryPredictionTransformer<CalibratedBinaryModel> BinaryTransformer(IHostEnvironment env, CalibratedBinaryModel model,
         DataViewSchema trainSchema, string featureColumn) =>
@@ -140,6 +150,15 @@ internal static class MlNetModelFactory
     internal static RegressionPredictionTransformer<LinearRegressionModelParameters> RegressionTransformer(IHostEnvironment env,
         LinearRegressionModelParameters model, DataViewSchema trainSchema, string featureColumn) =>
         Create<RegressionPredictionTransformer<LinearRegressionModelParameters>>(RegressionTransformerCtor.Value, env, model, trainSchema, featureColumn);
+
+    /// <summary>The regression transformer around a Poisson model.</summary>
+    internal static RegressionPredictionTransformer<PoissonRegressionModelParameters> PoissonRegressionTransformer(IHostEnvironment env,
+        PoissonRegressionModelParameters model, DataViewSchema trainSchema, string featureColumn) =>
+        Create<RegressionPredictionTransformer<PoissonRegressionModelParameters>>(PoissonTransformerCtor.Value, env, model, trainSchema, featureColumn);
+
+    private static ConstructorInfo RegressionTransformerConstructor<TModel>()
+        where TModel : class =>
+        RequireConstructor(typeof(RegressionPredictionTransformer<TModel>), typeof(IHostEnvironment), typeof(TModel), typeof(DataViewSchema), typeof(string));
 
     // ML.NET's own argument checks throw inside the constructor; DoNotWrapExceptions surfaces them as they are, with their stack.
     private static T Create<T>(ConstructorInfo ctor, params object?[] arguments) =>

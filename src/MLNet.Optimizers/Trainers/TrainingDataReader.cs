@@ -17,6 +17,9 @@ internal enum LabelKind
 
     /// <summary>A finite Single.</summary>
     Regression,
+
+    /// <summary>A finite Single ≥ 0 (Poisson regression's counts).</summary>
+    Count,
 }
 
 /// <summary>
@@ -201,7 +204,7 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
             _getWeight = reader._weight is { } wcol ? _cursor.GetGetter<float>(wcol) : null;
             _getBool = reader._labelKind == LabelKind.Binary ? _cursor.GetGetter<bool>(reader._label) : null;
             _getKey = reader._labelKind == LabelKind.Multiclass ? _cursor.GetGetter<uint>(reader._label) : null;
-            _getFloat = reader._labelKind == LabelKind.Regression ? _cursor.GetGetter<float>(reader._label) : null;
+            _getFloat = reader._labelKind is LabelKind.Regression or LabelKind.Count ? _cursor.GetGetter<float>(reader._label) : null;
         }
 
         /// <summary>Reads up to <paramref name="maxRows"/> more rows into the current batch; returns how many it read.</summary>
@@ -279,6 +282,13 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
                             throw new ArgumentException(
                                 $"Label column '{r._labelColumnName}' of the {role} data, row {rowIndex}: value is {value}; labels must be finite " +
                                 "(filter out rows with missing labels).", "data");
+                        }
+
+                        if (r._labelKind == LabelKind.Count && value < 0)
+                        {
+                            throw new ArgumentException(
+                                $"Label column '{r._labelColumnName}' of the {role} data, row {rowIndex}: value is {value}; Poisson regression needs " +
+                                "labels >= 0 (counts).", "data");
                         }
 
                         _labels.Add(value);

@@ -66,6 +66,32 @@ internal sealed class FirstOrderEpoch
             lossSum += loss * weight;
             weightSum += weight;
         }
+        else if (train is ShardedData shard)
+        {
+            // Data-parallel: each step uses the gradient of the global batch, the ranks' k-th local batches together; the epoch
+            // goes on while any rank has a batch left, and a rank that has run out contributes no rows.
+            using var batches = shard.Batches(epoch, _batchSize).GetEnumerator();
+            while (true)
+            {
+                bool hasRows = !shard.Reduction.LocallyCancelled && batches.MoveNext();
+                double localLoss = 0, localWeight = 0;
+                if (hasRows)
+                {
+                    var (data, rows) = batches.Current;
+                    localLoss = _objective.Evaluate(data, rows, parameters, _gradient, withGradient: true, out localWeight);
+                }
+
+                double loss = shard.Reduction.Reduce(localLoss, localWeight, _gradient, hasRows, out double weight, out bool anyRows);
+                if (!anyRows)
+                {
+                    break;
+                }
+
+                Step(epoch, loss, parameters);
+                lossSum += loss * weight;
+                weightSum += weight;
+            }
+        }
         else
         {
             foreach (var (data, rows) in train.Batches(epoch, _batchSize))

@@ -4,7 +4,8 @@ using MLNet.Optimizers.Objectives;
 namespace MLNet.Optimizers.Training;
 
 /// <summary>
-/// A training run with L-BFGS: it minimises the full-batch <c>objective + (λ₂/2)·‖W‖²</c> through its objective callback, and
+/// A training run with L-BFGS: it minimises the full-batch <c>objective + (λ₂/2)·‖W‖²</c> through its objective callback, plus
+/// <c>λ₁·‖W‖₁</c> as an <see cref="LbfgsL1Penalty"/> on the weights (OWL-QN, exact zeros), and
 /// each of its iterations is one epoch (reported through the iteration callback, which also decides early stopping).
 /// </summary>
 internal sealed class LbfgsRun
@@ -36,8 +37,10 @@ internal sealed class LbfgsRun
     public TrainingResult Run()
     {
         // One epoch is one iteration, so the evaluation budget is left open: each iteration's line search is bounded anyway.
+        // L1 goes to L-BFGS as a term of its own (OWL-QN), on the weights only.
+        var l1 = new LbfgsL1Penalty(_options.L1Regularization, 0, _layout.WeightCount);
         var outcome = _lbfgs.Minimize(_parameters, PenalisedLoss, _options.NumberOfEpochs, maxEvaluations: int.MaxValue, OnIteration,
-            _options.CancellationToken);
+            _options.CancellationToken, l1);
         Divergence.EnsureProgress(outcome);
         return _recorder.Result(_layout, _parameters, outcome.StopReason);
     }
@@ -69,7 +72,7 @@ internal sealed class LbfgsRun
         // last iteration is not re-evaluated (as in PyTorch), so that one is computed here.
         double trainingLoss = _lbfgs.LineSearch == LineSearch.None && epoch == _options.NumberOfEpochs
             ? _train.FullPass(_objective, _parameters, default, withGradient: false, out _)
-            : iteration.Loss - _penalty.L2Value(_parameters);
+            : iteration.Loss - _penalty.L2Value(_parameters) - _penalty.L1Value(_parameters);
         return !_recorder.EndEpoch(epoch, iteration.Iteration, trainingLoss, _parameters, iteration.StepSize);
     }
 }

@@ -16,12 +16,13 @@ namespace MLNet.Optimizers.Training;
 /// <c>w ← sign(w)·max(|w| − lr·L1, 0)</c> on the weights, which makes weights exactly zero. With adaptive rules (Adam, …)
 /// the threshold uses the scalar learning rate, not the per-coordinate step (the usual approximation, not an exact proximal
 /// Adam); with schedule-free rules it acts on the training point y.</para>
-/// <para><b>L-BFGS</b> minimises the full-batch <c>objective + (L2/2)·‖W‖²</c> through its objective callback; one epoch is
+/// <para><b>L-BFGS</b> minimises the full-batch <c>objective + (L2/2)·‖W‖²</c> through its objective callback, plus
+/// <c>L1·‖W‖₁</c> as an <see cref="LbfgsL1Penalty"/> on the weights (OWL-QN, exact zeros); one epoch is
 /// one L-BFGS iteration (reported through its iteration callback), and it may stop before
 /// <see cref="TrainingOptions.NumberOfEpochs"/> when it converges. BatchSize, Shuffle, the learning-rate schedule and
 /// gradient clipping do not apply and are ignored. There is no separate budget of objective evaluations (PyTorch's
 /// <c>max_eval</c>, default 1.25·max_iter), so that NumberOfEpochs iterations can run; each line search is bounded anyway.
-/// L1 is rejected: its kink at 0 needs OWL-QN, which is not implemented.</para>
+/// The reported training loss is the data loss, without either penalty.</para>
 /// <para><b>Sparse data</b> with mini-batches, an <see cref="ISparseStepOptimizer"/> that supports lazy steps (Sgd, Adagrad
 /// and Adam without coupled weight decay; AdamW), and no L2, L1 or clipping: each batch computes its gradient at the
 /// touched coordinates only and takes a lazy sparse step, so a batch costs O(non-zeros) whatever the dimension. Rules whose
@@ -91,12 +92,13 @@ public sealed class TrainingLoop
         var layout = _objective.LayoutFor(train);
         EnsureSameFeatureCount(train.FeatureCount, validation?.FeatureCount);
         var parameters = InitialParameters(layout, initialParameters);
-        var random = new Random(_seed);
+        var random = new Random(RankSeed);
         if (validation is null && _options.ValidationFraction is double fraction)
         {
             (train, validation) = CachedData.SplitOffValidation(train, fraction, random);
         }
 
+        AgreeAcrossRanks(layout, () => train.TotalWeight > 0, validation is null ? null : () => validation.TotalWeight > 0);
         EnsureUsable(train, nameof(train));
         if (validation is not null)
         {
@@ -145,25 +147,78 @@ public sealed class TrainingLoop
         EnsureSameFeatureCount(train.FeatureCount, validation?.FeatureCount);
         var layout = new LinearModelLayout(_objective.OutputCount, train.FeatureCount);
         var parameters = InitialParameters(layout, initialParameters);
-        return Train(layout, new StreamedData(train, _options.Shuffle, _seed, nameof(train)),
-            validation is null ? null : new StreamedData(validation, false, _seed, nameof(validation)), parameters, lazySparseSteps: false);
+        AgreeAcrossRanks(layout, () => HasRows(train), validation is null ? null : () => HasRows(validation));
+        return Train(layout, new StreamedData(train, _options.Shuffle, RankSeed, nameof(train)),
+            validation is null ? null : new StreamedData(validation, false, RankSeed, nameof(validation)), parameters, lazySparseSteps: false);
     }
 
-    private TrainingResult Train(LinearModelLayout layout, EpochData train, EpochData? validation, float[] parameters, bool lazySparseSteps) =>
-        _options.Optimizer switch
+    private TrainingResult Train(LinearModelLayout layout, EpochData train, EpochData? validation, float[] parameters, bool lazySparseSteps)
+    {
+        TrainingOptions options = _options;
+        if (options.Communicator.Size > 1)
         {
-            FirstOrderOptimizer firstOrder => TrainFirstOrder(firstOrder, layout, train, validation, parameters, lazySparseSteps),
-            _ => new LbfgsRun((Lbfgs)_options.Optimizer, _objective, layout, train, validation, _options, parameters).Run(),
+            // Every full pass (and, in FirstOrderEpoch, every mini-batch) is reduced across the ranks. Cancellation travels
+            // with the reductions, so that every rank stops at the same point; only rank 0 logs.
+            var reduction = new GradientAllreduce(options.Communicator, layout.ParameterCount, options.CancellationToken);
+            train = new ShardedData(train, reduction);
+            validation = validation is null ? null : new ShardedData(validation, reduction);
+            options = options.Clone();
+            options.CancellationToken = CancellationToken.None;
+            options.Log = options.Communicator.Rank == 0 ? options.Log : null;
+            lazySparseSteps = false;
+        }
+
+        return options.Optimizer switch
+        {
+            FirstOrderOptimizer firstOrder => TrainFirstOrder(firstOrder, layout, train, validation, parameters, lazySparseSteps, options),
+            _ => new LbfgsRun((Lbfgs)options.Optimizer, _objective, layout, train, validation, options, parameters).Run(),
         };
+    }
+
+    /// <summary>
+    /// The seed of this rank's shuffling and validation split: <see cref="TrainingOptions.Seed"/> on rank 0 (so that one rank
+    /// shuffles exactly as one process), mixed with the rank on the others so that their shards are not shuffled alike.
+    /// </summary>
+    private int RankSeed => unchecked(_seed ^ (_options.Communicator.Rank * -1640531535));
+
+    /// <summary>
+    /// Before the first step of a data-parallel run, one exchange between the ranks: each must have rows, and all must agree on
+    /// the model's shape, on having validation data and on every shared option. Every rank throws the same error, so none is
+    /// left waiting for another. Nothing happens (nothing is read) with one rank.
+    /// </summary>
+    private void AgreeAcrossRanks(LinearModelLayout layout, Func<bool> trainHasRows, Func<bool>? validationHasRows)
+    {
+        ICommunicator communicator = _options.Communicator;
+        if (communicator.Size == 1)
+        {
+            return;
+        }
+
+        RankAgreement.EnsureEveryRankHasRows(communicator, trainHasRows(), "train");
+        RankAgreement.EnsureSame(communicator,
+        [
+            new("the number of features", layout.FeatureCount),
+            new("the number of outputs (classes)", layout.OutputCount),
+            new("validation data", validationHasRows is null ? 0 : 1),
+            .. _options.SharedSettings(_seed),
+        ], "Every rank must train the same model with the same options on a shard of the same data (set Seed explicitly).");
+        if (validationHasRows is not null)
+        {
+            RankAgreement.EnsureEveryRankHasRows(communicator, validationHasRows(), "validation");
+        }
+    }
+
+    /// <summary>Whether a source yields at least one row, reading no further than its first one.</summary>
+    private static bool HasRows(ITrainingBatchSource source) => source.ReadBatches(1, shuffleSeed: null).Any(batch => batch.RowCount > 0);
 
     /// <summary>Epoch after epoch: the steps, then validation, early stopping and the report at the evaluation point.</summary>
     private TrainingResult TrainFirstOrder(FirstOrderOptimizer optimizer, LinearModelLayout layout, EpochData train,
-        EpochData? validation, float[] parameters, bool lazySparseSteps)
+        EpochData? validation, float[] parameters, bool lazySparseSteps, TrainingOptions options)
     {
-        var epochSteps = new FirstOrderEpoch(_objective, optimizer, layout, _options, lazySparseSteps);
-        var recorder = new EpochRecorder(_objective, validation, _options, layout.ParameterCount);
+        var epochSteps = new FirstOrderEpoch(_objective, optimizer, layout, options, lazySparseSteps);
+        var recorder = new EpochRecorder(_objective, validation, options, layout.ParameterCount);
         var evaluationPoint = new float[layout.ParameterCount];
-        for (int epoch = 1; epoch <= _options.NumberOfEpochs; epoch++)
+        for (int epoch = 1; epoch <= options.NumberOfEpochs; epoch++)
         {
             double trainingLoss = epochSteps.Run(epoch, train, parameters, evaluationPoint);
             Divergence.EnsureBounded(epoch, epochSteps.StartLoss, trainingLoss, epochSteps.LearningRate);

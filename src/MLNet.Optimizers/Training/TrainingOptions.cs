@@ -53,9 +53,10 @@ public class TrainingOptions
     /// <value>Default <see cref="Defaults.L2Regularization"/> (1e-4).</value>
     public double L2Regularization = Defaults.L2Regularization;
 
-    /// <summary>λ₁ ≥ 0 in the penalty λ₁·‖W‖₁, applied after each step as the proximal soft-threshold
-    /// <c>w ← sign(w)·max(|w| − lr·λ₁, 0)</c>, which sets weights exactly to zero; the bias is never penalised. Not supported
-    /// with <see cref="Lbfgs"/> (that would need OWL-QN).</summary>
+    /// <summary>λ₁ ≥ 0 in the penalty λ₁·‖W‖₁, added to the weighted MEAN data loss: first-order rules apply it after each step
+    /// as the proximal soft-threshold <c>w ← sign(w)·max(|w| − lr·λ₁, 0)</c>, <see cref="Lbfgs"/> minimises it by OWL-QN; both
+    /// set weights exactly to zero; the bias is never penalised. Equals ML.NET's L-BFGS <c>L1Regularization</c> divided by the
+    /// number of training rows.</summary>
     /// <value>Default <see cref="Defaults.L1Regularization"/> (0).</value>
     public double L1Regularization = Defaults.L1Regularization;
 
@@ -96,9 +97,17 @@ public class TrainingOptions
     /// <value>Default null.</value>
     public Action<string>? Log;
 
-    /// <summary>Checked between steps; cancelling throws <see cref="OperationCanceledException"/>.</summary>
+    /// <summary>Checked between steps; cancelling throws <see cref="OperationCanceledException"/>. In a data-parallel run, cancelling
+    /// on one rank stops every rank at their next common step.</summary>
     /// <value>Default none.</value>
     public CancellationToken CancellationToken;
+
+    /// <summary>The ranks of a data-parallel run: each rank (process) trains on its own shard of the rows, and the ranks sum every
+    /// loss and gradient, so that every rank takes the same steps and ends with the model one process would train on all the
+    /// rows. Only rank 0 writes <see cref="Log"/>; every rank gets <see cref="OnEpochEnd"/>. The MPI implementation is
+    /// <c>MpiCommunicator</c> (package MLNet.Optimizers.Distributed); see docs/distributed.md.</summary>
+    /// <value>Default <see cref="SingleProcessCommunicator.Instance"/>: one process, no communication.</value>
+    public ICommunicator Communicator = SingleProcessCommunicator.Instance;
 
     /// <summary>Checks every option; the exception names the first invalid one and what it must be.</summary>
     /// <exception cref="ArgumentException">An option is invalid (<see cref="ArgumentOutOfRangeException"/> when it is out of
@@ -107,7 +116,7 @@ public class TrainingOptions
     {
         if (Optimizer is not (FirstOrderOptimizer or Lbfgs))
         {
-            throw new ArgumentOutOfRangeException(nameof(Optimizer), Optimizer,
+            throw new ArgumentOutOfRangeException(nameof(Optimizer),
                 $"Optimizer must be a first-order optimizer (Sgd, Adam, …) or Lbfgs; got {Optimizer?.ToString() ?? "null"}.");
         }
 
@@ -115,14 +124,6 @@ public class TrainingOptions
         Check.AtLeast(NumberOfEpochs, 1);
         Check.NonNegative(L2Regularization);
         Check.NonNegative(L1Regularization);
-        if (Optimizer is Lbfgs && L1Regularization != 0)
-        {
-            throw new ArgumentException(
-                $"L1Regularization = {L1Regularization} is not supported with Lbfgs: the L1 term is not differentiable at 0 and " +
-                "needs OWL-QN, which is not implemented. Use a first-order optimizer (its proximal step gives exact zeros) or set L1Regularization = 0.",
-                nameof(L1Regularization));
-        }
-
         if (GradientClipNorm is double clipNorm)
         {
             Check.Positive(clipNorm, nameof(GradientClipNorm));
@@ -139,7 +140,32 @@ public class TrainingOptions
         }
 
         Check.NonNegative(EarlyStoppingTolerance);
+        if (Communicator is null)
+        {
+            throw new ArgumentNullException(nameof(Communicator),
+                "Communicator must be an ICommunicator (SingleProcessCommunicator.Instance for one process); got null.");
+        }
     }
+
+    /// <summary>The settings every rank of a data-parallel run must share (checked by <see cref="RankAgreement"/>); the
+    /// callbacks, the log, the cancellation token and the communicator itself are each rank's own.</summary>
+    /// <param name="seed">The seed in effect (<see cref="Seed"/> or the default).</param>
+    internal RankAgreement.Fact[] SharedSettings(int seed) =>
+    [
+        RankAgreement.Fact.Of(nameof(Optimizer), Optimizer.ToString()),
+        new(nameof(BatchSize), BatchSize),
+        new(nameof(NumberOfEpochs), NumberOfEpochs),
+        new(nameof(Shuffle), Shuffle ? 1 : 0),
+        new(nameof(Seed), seed),
+        new(nameof(L2Regularization), L2Regularization),
+        new(nameof(L1Regularization), L1Regularization),
+        RankAgreement.Fact.Of(nameof(LearningRateSchedule), LearningRateSchedule?.ToString()),
+        new(nameof(GradientClipNorm), GradientClipNorm ?? double.NaN),
+        new(nameof(ValidationFraction), ValidationFraction ?? double.NaN),
+        new(nameof(EarlyStoppingPatience), EarlyStoppingPatience ?? 0),
+        new(nameof(EarlyStoppingTolerance), EarlyStoppingTolerance),
+        new(nameof(KeepBestModel), KeepBestModel ? 1 : 0),
+    ];
 
     /// <summary>A shallow copy of the same type (the optimizer and schedule are immutable and may be shared), so that later
     /// edits to the caller's object cannot bypass <see cref="Validate"/>.</summary>

@@ -22,6 +22,9 @@ internal sealed class WeightPenalty(LinearModelLayout layout, double l2, double 
         return 0.5 * l2 * LbfgsMath.Dot(weights, weights);
     }
 
+    /// <summary>λ₁·‖W‖₁, the L1 term of the objective.</summary>
+    public double L1Value(ReadOnlySpan<float> parameters) => l1 == 0 ? 0 : l1 * LbfgsMath.SumAbs(layout.Weights(parameters));
+
     /// <summary>g_W ← g_W + λ₂·W.</summary>
     public void AddL2Gradient(ReadOnlySpan<float> parameters, Span<float> gradient)
     {

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Microsoft.Extensions.Time.Testing;
 using System.Xml.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -49,39 +49,59 @@ public class OptimizerComparisonTests(BreastCancerComparisonFixture fixture) : I
     }
 
     [Fact]
-    public void SuccessiveHalving_StopsWeakCandidatesWithFewerEpochsThanTheWinner()
+    public void Leaderboard_IsRankedByEachCandidatesBestResult_AndStatusesSayWhatHappened()
     {
         // 70 candidates, eta 3, 81 epochs: 4 rungs of 3, 9, 27, 81 epochs keeping 70, 23, 7, then 2 candidates.
         Assert.Equal([3, 9, 27, 81], _result.RungEpochs);
-        Assert.Equal(CandidateStatus.Finished, _result.Best.Status);
-        Assert.Equal(81, _result.Best.EpochsTrained);
-        Assert.Equal(2, _result.Leaderboard.Count(r => r.Status == CandidateStatus.Finished));
-        LeaderboardRow[] stopped = [.. _result.Leaderboard.Where(r => r.StoppedEarly)];
-        Assert.Equal(68, stopped.Length);
-        Assert.All(stopped, row => Assert.True(row.EpochsTrained < _result.Best.EpochsTrained));
-        Assert.Equal(2, _result.Leaderboard.Count(r => r.EpochsTrained == 81));
-        Assert.InRange(_result.Leaderboard.Count(r => r.EpochsTrained >= 27), 2, 7);
-        Assert.InRange(_result.Leaderboard.Count(r => r.EpochsTrained >= 9), 7, 23);
-        Assert.All(_result.Curves, curve => Assert.Equal(
-            _result.Leaderboard.Single(r => r.CandidateIndex == curve.CandidateIndex).EpochsTrained, curve.TrainingLoss.Count));
+        double[] primary = [.. _result.Leaderboard.Select(r => r.PrimaryMetricMean)];
+        Assert.Equal(primary.OrderByDescending(v => v), primary);
+        Assert.Same(_result.Leaderboard[0], _result.Best);
+        Assert.All(_result.Leaderboard, row => Assert.Contains(row.Status,
+            new[] { CandidateStatus.Finished, CandidateStatus.Pruned, CandidateStatus.Converged, CandidateStatus.Diverged, CandidateStatus.Failed }));
+        Assert.InRange(_result.Leaderboard.Count(r => r.Status == CandidateStatus.Finished), 1, 2);
+        Assert.All(_result.Leaderboard.Where(r => r.Status == CandidateStatus.Pruned), row => Assert.True(row.RungReached < 3));
+        Assert.All(_result.Leaderboard.Where(r => r.Status == CandidateStatus.Converged), row => Assert.Equal("Lbfgs", row.Name));
+        Assert.All(_result.Leaderboard.Where(r => r.BestRung >= 0), row =>
+        {
+            // The epoch column is what the best result trained: at most its rung's epochs, fewer only when L-BFGS converged.
+            int asked = _result.RungEpochs[row.BestRung];
+            Assert.Equal(asked, row.TrainerOptions.NumberOfEpochs);
+            Assert.True(row.EpochsTrained == asked || (row.Name == "Lbfgs" && row.EpochsTrained < asked), row.Label);
+        });
+        Assert.All(_result.Curves, curve => Assert.True(
+            curve.TrainingLoss.Count <= _result.RungEpochs[_result.Leaderboard.Single(r => r.CandidateIndex == curve.CandidateIndex).RungReached]));
     }
 
     [Fact]
-    public void SameSeed_GivesTheSameLeaderboard()
+    public void Recipe_TrainedThroughThePublicTrainerOnTheSameFolds_GivesTheSameCrossValidatedMetric()
     {
         var mlContext = new MLContext(seed: 1);
-        ComparisonResult again = new OptimizerComparison(mlContext).Run(BreastCancerComparisonFixture.Create(mlContext));
-        Assert.Equal(_result.Leaderboard.Select(r => r.Label), again.Leaderboard.Select(r => r.Label));
-        for (int i = 0; i < again.Leaderboard.Count; i++)
+        LeaderboardRow best = _result.Best;
+        var trainerOptions = best.TrainerOptions;
+        string snippet = best.ToCSharp();
+        Assert.StartsWith("var trainer = mlContext.BinaryClassification.Trainers.LogisticRegression(\n    new LogisticRegressionTrainer.Options",
+            snippet.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.All(snippet.ReplaceLineEndings("\n").Split('\n'), line => Assert.True(line.Length <= 80, line));
+        Assert.Contains($"BatchSize = 16,", snippet, StringComparison.Ordinal);
+        Assert.Contains($"NumberOfEpochs = {trainerOptions.NumberOfEpochs},", snippet, StringComparison.Ordinal);
+        Assert.Contains($"Optimizer = new {best.Configuration.Split(',')[0]}", snippet, StringComparison.Ordinal);
+        Assert.Contains("Seed = 3,", snippet, StringComparison.Ordinal);
+
+        // The same folds as the comparison (stratified by label, seed 3), the prefix fitted on each fold's training rows.
+        IDataView data = fixture.Options.Data!;
+        string[] labels = [.. data.GetColumn<bool>("Label").Select(v => v.ToString())];
+        int[] foldOfRow = StratifiedFolds.Assign(labels, labels.Length, 5, seed: 3);
+        var perFold = new List<double>();
+        for (int fold = 0; fold < 5; fold++)
         {
-            LeaderboardRow first = _result.Leaderboard[i], second = again.Leaderboard[i];
-            Assert.Equal(first.Status, second.Status);
-            Assert.Equal(first.FinalTrainingLoss, second.FinalTrainingLoss);
-            foreach (var (metric, summary) in first.Metrics)
-            {
-                Assert.Equal(summary.PerFold, second.Metrics[metric].PerFold);
-            }
+            var train = new RowSubsetDataView(data, [.. foldOfRow.Select(f => f != fold)]);
+            var heldOut = new RowSubsetDataView(data, [.. foldOfRow.Select(f => f == fold)]);
+            var pipeline = mlContext.Transforms.NormalizeMeanVariance("Features").Append(best.CreateTrainer(mlContext));
+            ITransformer model = pipeline.Fit(train);
+            perFold.Add(mlContext.BinaryClassification.Evaluate(model.Transform(heldOut)).AreaUnderRocCurve);
         }
+
+        Assert.Equal(best.Metrics[ComparisonMetric.AreaUnderRocCurve].PerFold, perFold);
     }
 
     [Fact]
@@ -96,15 +116,15 @@ public class OptimizerComparisonTests(BreastCancerComparisonFixture fixture) : I
             Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }, png[..8]);
             Assert.True(png.Length > 10_000, $"PNG of {png.Length} bytes");
 
-            // One line per candidate that has a curve: its own colour strokes at least one path of the SVG.
+            // The top candidates in distinct colours, each stroking at least one path of the SVG; the others grey.
             XDocument svg = XDocument.Load(files.ValidationLossSvg);
             var strokes = svg.Descendants().Select(e => (string?)e.Attribute("stroke")).OfType<string>()
                 .Select(s => s.ToLowerInvariant()).ToHashSet();
             IReadOnlyDictionary<int, string> colors = ConvergencePlot.SeriesColors(_result);
-            Assert.Equal(_result.Curves.Count, colors.Values.Distinct().Count());
-            ConvergenceCurve[] drawn = [.. _result.Curves.Where(c => c.ValidationLoss.Count > 0)];
-            Assert.True(drawn.Length >= 65, $"{drawn.Length} curves");
-            Assert.All(drawn, curve => Assert.Contains(colors[curve.CandidateIndex], strokes));
+            string[] top = [.. _result.Leaderboard.Take(ConvergencePlot.HighlightedCount).Select(r => colors[r.CandidateIndex])];
+            Assert.Equal(ConvergencePlot.HighlightedCount, top.Distinct().Count());
+            Assert.All(top, color => Assert.Contains(color, strokes));
+            Assert.Single(_result.Leaderboard.Skip(ConvergencePlot.HighlightedCount).Select(r => colors[r.CandidateIndex]).Distinct());
 
             string html = File.ReadAllText(files.Html);
             Assert.Contains("<table id=\"leaderboard\">", html);
@@ -169,7 +189,7 @@ public class OptimizerComparisonRunTests
         // 2 candidates, eta 2, 20 epochs: rungs of 10 and 20 epochs; the slow SGD is stopped after the first.
         Assert.Equal([10, 20], result.RungEpochs);
         Assert.Equal("Adam", result.Best.Name);
-        Assert.Equal(CandidateStatus.StoppedEarly, result.Leaderboard[1].Status);
+        Assert.Equal(CandidateStatus.Pruned, result.Leaderboard[1].Status);
         Assert.Equal(ComparisonMetric.MacroAccuracy, result.PrimaryMetric);
         // Trials: 2 candidates x 3 folds at rung 1, then 1 x 3 at rung 2; each run reports its start and every epoch.
         Assert.Equal(9, reports.Max(r => r.Trial));
@@ -179,7 +199,7 @@ public class OptimizerComparisonRunTests
         Assert.Contains(logLines, line => line.Contains("Best: Adam", StringComparison.Ordinal));
 
         // The label was mapped to keys inside; the model maps predictions back to the original numeric labels.
-        IDataView scored = result.BestModel.Transform(options.Data);
+        IDataView scored = result.BestModel!.Transform(options.Data);
         float[] predicted = [.. scored.GetColumn<float>("PredictedLabel")];
         Assert.Equal([0f, 1f, 2f], predicted.Distinct().Order());
     }
@@ -190,26 +210,83 @@ public class OptimizerComparisonRunTests
     }
 
     [Fact]
-    public void WholeRun_RespectsItsBudgetWithin20Percent()
+    public void Budget_StopsStartingRunsAtNinetyPercent_OnTheInjectedClock()
     {
+        // Every epoch takes 70 ms on the fake clock, so a run (3 epochs) takes 210 ms: 17 runs end at 3.57 s, the 18th starts
+        // before 3.6 s (90% of 4 s) and ends at 3.78 s, and no 19th starts. 18 runs = 6 candidates on 3 folds.
+        var clock = new FakeTimeProvider();
         var mlContext = new MLContext(seed: 1);
-        // Far more work than 4 s allow (70 candidates on digits, rungs of 30/90/270/810 epochs of batch 8), so the budget ends it.
-        var options = new OptimizerComparisonOptions
-        {
-            Data = ComparisonData.Load(mlContext, "digits.csv", DataKind.Single),
-            Task = ComparisonTask.MulticlassClassification,
-            PipelinePrefix = mlContext.Transforms.NormalizeMeanVariance("Features"),
-            BatchSize = 8,
-            MaximumNumberOfEpochs = 810,
-            TimeBudget = TimeSpan.FromSeconds(4),
-        };
-        var clock = Stopwatch.StartNew();
-        ComparisonResult result = new OptimizerComparison(mlContext).Run(options);
-        clock.Stop();
+        var options = IrisOptions(mlContext, clock, TimeSpan.FromSeconds(4));
+        options.MaximumNumberOfEpochs = 27;
+        ComparisonResult result = new OptimizerComparison(mlContext).Run(options,
+            new SynchronousProgress(p => { if (p.Epoch > 0) { clock.Advance(TimeSpan.FromMilliseconds(70)); } }));
 
         Assert.True(result.BudgetExhausted);
-        Assert.True(clock.Elapsed <= options.TimeBudget * 1.2, $"took {clock.Elapsed.TotalSeconds:F2} s of a 4 s budget");
-        Assert.Contains(result.Leaderboard, row => row.Status is CandidateStatus.BudgetExhausted or CandidateStatus.NotEvaluated);
+        Assert.Equal(TimeSpan.FromMilliseconds(18 * 210), result.Elapsed);
+        Assert.Equal(6, result.Leaderboard.Count(row => row.RungReached == 0));
+        Assert.Equal(14 - 6, result.Leaderboard.Count(row => row.Status == CandidateStatus.NotEvaluated));
+
+        // 54 epochs took 3.78 s: 70 ms each. The schedule (14 x 3, 4 x 9, 1 x 27 epochs on 3 folds) plans 315 epochs, 22.05 s,
+        // which is 90% of 24.5 s: rounded up, 30 s.
+        Assert.Equal(0, result.StoppedInRung);
+        Assert.Equal(TimeSpan.FromSeconds(30), result.EstimatedBudgetToComplete);
+        Assert.Equal("The budget ran out in rung 1 of 3: 6 candidates stopped before their next rung (BudgetExhausted), 8 candidates never " +
+            "evaluated (NotEvaluated). About 30 s would complete the search.", ComparisonReport.BudgetLine(result));
+    }
+
+    [Fact]
+    public void Budget_CancelsARunStillGoingWhenItIsAllSpent()
+    {
+        // One candidate, one rung of 5 epochs at 300 ms each: the budget of 1 s is spent during epoch 4 of the first fold.
+        var clock = new FakeTimeProvider();
+        var mlContext = new MLContext(seed: 1);
+        var options = IrisOptions(mlContext, clock, TimeSpan.FromSeconds(1));
+        options.Candidates = [new ComparisonCandidate(new Adam(learningRate: 0.05))];
+        options.MaximumNumberOfEpochs = 5;
+        int epochsReported = 0;
+        var error = Assert.Throws<TimeoutException>(() => new OptimizerComparison(mlContext).Run(options,
+            new SynchronousProgress(p => { if (p.Epoch > 0) { epochsReported++; clock.Advance(TimeSpan.FromMilliseconds(300)); } })));
+
+        Assert.Contains("time budget of 1 s ran out before any candidate finished its first rung", error.Message, StringComparison.Ordinal);
+        Assert.Equal(4, epochsReported);
+    }
+
+    private static OptimizerComparisonOptions IrisOptions(MLContext mlContext, TimeProvider clock, TimeSpan budget) => new()
+    {
+        Data = ComparisonData.Load(mlContext, "iris.csv", DataKind.Single),
+        Task = ComparisonTask.MulticlassClassification,
+        PipelinePrefix = mlContext.Transforms.NormalizeMeanVariance("Features"),
+        LearningRateMultipliers = [1],
+        NumberOfFolds = 3,
+        TimeBudget = budget,
+        TimeProvider = clock,
+        // One run at a time, so the fake clock advances in the same order on every machine.
+        MaxDegreeOfParallelism = 1,
+    };
+
+    [Fact]
+    public void ParallelRuns_GiveTheSameResultsAsOneAtATime()
+    {
+        ComparisonResult Run(int parallelism)
+        {
+            var mlContext = new MLContext(seed: 1);
+            var options = IrisOptions(mlContext, TimeProvider.System, TimeSpan.FromHours(1));
+            options.MaximumNumberOfEpochs = 9;
+            options.MaxDegreeOfParallelism = parallelism;
+            return new OptimizerComparison(mlContext).Run(options);
+        }
+
+        ComparisonResult serial = Run(1), parallel = Run(4);
+        Assert.Equal(serial.Leaderboard.Select(r => r.PrimaryMetricMean), parallel.Leaderboard.Select(r => r.PrimaryMetricMean));
+        foreach (LeaderboardRow row in serial.Leaderboard)
+        {
+            LeaderboardRow same = parallel.Leaderboard.Single(r => r.CandidateIndex == row.CandidateIndex);
+            Assert.Equal(row.Status, same.Status);
+            Assert.Equal(row.EpochsTrained, same.EpochsTrained);
+            Assert.Equal(row.Metrics[ComparisonMetric.LogLoss].PerFold, same.Metrics[ComparisonMetric.LogLoss].PerFold);
+        }
+
+        Assert.Equal(serial.Curves.Select(c => c.ValidationLoss), parallel.Curves.Select(c => c.ValidationLoss));
     }
 
     [Fact]
@@ -223,5 +300,7 @@ public class OptimizerComparisonRunTests
         };
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => new OptimizerComparison(mlContext).Run(options));
         Assert.Equal("PrimaryMetric", error.ParamName);
+        // The value is stated once, in the message (no "Actual value was" suffix).
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(error.Message, "RSquared"));
     }
 }

@@ -76,6 +76,72 @@ public class AllOptimizersTests
     }
 
     [Theory, MemberData(nameof(OptimizerCases))]
+    public void WithLearningRate_changes_the_learning_rate_and_nothing_else(string configuration)
+    {
+        var rule = Configurations[configuration]();
+        string before = rule.ToString();
+        var copy = (FirstOrderOptimizer)rule.WithLearningRate(0.125);
+
+        Assert.IsType(rule.GetType(), copy);
+        Assert.Equal(0.125, copy.LearningRate);
+        Assert.Equal(before, rule.ToString());
+        Assert.Equal(before.Replace($"learningRate: {rule.LearningRate}", "learningRate: 0.125"), copy.ToString());
+
+        // Same steps at the same explicit rate: the copy shares every other setting, so the runs are bit-identical.
+        Assert.Equal(LogisticSteps(rule, learningRate: 0.01), LogisticSteps(copy, learningRate: 0.01));
+    }
+
+    [Fact]
+    public void ToString_lists_the_constructor_arguments_in_order()
+    {
+        // Reports and logs print these; each value differs so a swapped or missing argument shows.
+        Assert.Equal("Sgd(learningRate: 0.5, momentum: 0.9, dampening: 0, nesterov: True, weightDecay: 0.25)",
+            new Sgd(0.5, 0.9, 0, true, 0.25).ToString());
+        Assert.Equal("Adagrad(learningRate: 0.5, learningRateDecay: 0.1, weightDecay: 0.2, initialAccumulatorValue: 0.3, epsilon: 1E-07)",
+            new Adagrad(0.5, 0.1, 0.2, 0.3, 1e-7).ToString());
+        Assert.Equal("RmsProp(learningRate: 0.5, alpha: 0.8, epsilon: 1E-06, weightDecay: 0.1, momentum: 0.2, centered: True)",
+            new RmsProp(0.5, 0.8, 1e-6, 0.1, 0.2, true).ToString());
+        Assert.Equal("Adadelta(learningRate: 0.5, rho: 0.8, epsilon: 1E-05, weightDecay: 0.1)", new Adadelta(0.5, 0.8, 1e-5, 0.1).ToString());
+        Assert.Equal("Adam(learningRate: 0.5, beta1: 0.8, beta2: 0.9, epsilon: 0.001, weightDecay: 0.25, amsGrad: True)",
+            new Adam(0.5, 0.8, 0.9, 1e-3, 0.25, true).ToString());
+        Assert.Equal("AdamW(learningRate: 0.5, beta1: 0.8, beta2: 0.9, epsilon: 0.001, weightDecay: 0.25, amsGrad: False)",
+            new AdamW(0.5, 0.8, 0.9, 1e-3, 0.25).ToString());
+        Assert.Equal("Adamax(learningRate: 0.5, beta1: 0.8, beta2: 0.9, epsilon: 0.001, weightDecay: 0.25)",
+            new Adamax(0.5, 0.8, 0.9, 1e-3, 0.25).ToString());
+        Assert.Equal("NAdam(learningRate: 0.5, beta1: 0.8, beta2: 0.9, epsilon: 0.001, weightDecay: 0.25, momentumDecay: 0.01)",
+            new NAdam(0.5, 0.8, 0.9, 1e-3, 0.25, 0.01).ToString());
+        Assert.Equal("RAdam(learningRate: 0.5, beta1: 0.8, beta2: 0.9, epsilon: 0.001, weightDecay: 0.25)",
+            new RAdam(0.5, 0.8, 0.9, 1e-3, 0.25).ToString());
+        Assert.Equal("ScheduleFreeAdamW(learningRate: 0.5, beta1: 0.8, beta2: 0.9, epsilon: 0.001, weightDecay: 0.25, warmupSteps: 7, r: 1, weightLrPower: 3)",
+            new ScheduleFreeAdamW(0.5, 0.8, 0.9, 1e-3, 0.25, 7, 1, 3).ToString());
+        Assert.Equal("ScheduleFreeSgd(learningRate: 0.5, momentum: 0.8, weightDecay: 0.25, warmupSteps: 7, r: 1, weightLrPower: 3)",
+            new ScheduleFreeSgd(0.5, 0.8, 0.25, 7, 1, 3).ToString());
+    }
+
+    [Fact]
+    public void AdamW_is_Adam_with_decoupled_decay()
+    {
+        // As torch.optim.AdamW subclasses Adam: with λ = 0 the two rules take identical steps.
+        var decoupled = new AdamW(learningRate: 0.05, weightDecay: 0);
+        Assert.IsAssignableFrom<Adam>(decoupled);
+        Assert.Equal(LogisticSteps(new Adam(learningRate: 0.05), learningRate: 0.05), LogisticSteps(decoupled, learningRate: 0.05));
+    }
+
+    /// <summary>The parameters after five steps of <paramref name="rule"/> on the logistic regression, from zero.</summary>
+    private static float[] LogisticSteps(FirstOrderOptimizer rule, double learningRate)
+    {
+        float[] parameters = new float[LogisticRegression.ParameterCount], gradient = new float[parameters.Length];
+        var state = rule.CreateState(parameters.Length);
+        for (int step = 0; step < 5; step++)
+        {
+            LogisticRegression.LossAndGradient(parameters, gradient);
+            rule.Step(parameters, gradient, state, learningRate);
+        }
+
+        return parameters;
+    }
+
+    [Theory, MemberData(nameof(OptimizerCases))]
     public void Steps_allocate_nothing(string configuration)
     {
         var stepper = new GradientStepper(Configurations[configuration](), LogisticRegression.ParameterCount,

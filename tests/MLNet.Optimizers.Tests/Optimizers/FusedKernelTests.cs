@@ -89,23 +89,7 @@ public class FusedKernelTests
     }
 
     private static Dictionary<string, (FirstOrderOptimizer, ReferenceStep)> Build(params (string Name, FirstOrderOptimizer Rule)[] rules) =>
-        rules.ToDictionary(r => r.Name, r => (r.Rule, ReferenceOf(r.Rule)));
-
-    private static ReferenceStep ReferenceOf(FirstOrderOptimizer rule) => rule switch
-    {
-        Sgd sgd => sgd.ReferenceStep,
-        Adagrad adagrad => adagrad.ReferenceStep,
-        RmsProp rmsProp => rmsProp.ReferenceStep,
-        Adadelta adadelta => adadelta.ReferenceStep,
-        Adam adam => adam.ReferenceStep,
-        AdamW adamW => adamW.ReferenceStep,
-        Adamax adamax => adamax.ReferenceStep,
-        NAdam nadam => nadam.ReferenceStep,
-        RAdam radam => radam.ReferenceStep,
-        ScheduleFreeAdamW scheduleFreeAdamW => scheduleFreeAdamW.ReferenceStep,
-        ScheduleFreeSgd scheduleFreeSgd => scheduleFreeSgd.ReferenceStep,
-        _ => throw new NotSupportedException($"Add {rule.Name}'s ReferenceStep to {nameof(ReferenceOf)}."),
-    };
+        rules.ToDictionary(r => r.Name, r => (r.Rule, (ReferenceStep)r.Rule.ReferenceStep));
 
     /// <summary>Seeded values in [−scale, scale) with NaN sentinels on both sides (our stand-in for guard pages).</summary>
     private static float[] Guarded(int length, Random random, float scale)

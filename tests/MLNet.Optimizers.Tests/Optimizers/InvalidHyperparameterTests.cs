@@ -131,6 +131,14 @@ public class InvalidHyperparameterTests
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => create());
         Assert.Equal(parameter, error.ParamName);
         Assert.Contains(parameter, error.Message);
+        Assert.DoesNotContain("Actual value was", error.Message);
+    }
+
+    [Fact]
+    public void The_message_states_the_value_once()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new Adam(learningRate: -1));
+        Assert.Equal("learningRate must be finite and >= 0; got -1. (Parameter 'learningRate')", error.Message);
     }
 
     private static object StepWithRate(FirstOrderOptimizer rule, double learningRate)

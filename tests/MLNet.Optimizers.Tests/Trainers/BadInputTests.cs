@@ -185,14 +185,6 @@ public class BadInputTests
         Assert.Equal(option, error.ParamName);
     }
 
-    [Fact]
-    public void L1_with_Lbfgs_is_rejected_at_construction()
-    {
-        var error = Assert.ThrowsAny<ArgumentException>(() =>
-            new LogisticRegressionTrainer(Context, new LogisticRegressionTrainer.Options { Optimizer = new Lbfgs(), L1Regularization = 0.01 }));
-        Assert.Equal("L1Regularization", error.ParamName);
-    }
-
     private sealed class WideRow
     {
         public bool Label { get; set; }

@@ -33,6 +33,10 @@ public class MlNetModelFactoryTests
         var regression = MlNetModelFactory.LinearRegression(mlContext, [7f], -1f);
         Assert.Equal([7f], regression.Weights);
         Assert.Equal(-1f, regression.Bias);
+
+        var poisson = MlNetModelFactory.PoissonRegression(mlContext, [0.5f, -0.25f], 1f);
+        Assert.Equal([0.5f, -0.25f], poisson.Weights);
+        Assert.Equal(1f, poisson.Bias);
     }
 
     [Fact]

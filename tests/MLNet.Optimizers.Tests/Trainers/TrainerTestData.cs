@@ -1,5 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 using MLNet.Optimizers.Trainers;
 
 namespace MLNet.Optimizers.Tests.Trainers;
@@ -52,6 +54,35 @@ internal static class TrainerTestData
         data.Schema[column].Type is VectorDataViewType
             ? data.GetColumn<float[]>(column).SelectMany(v => v).ToArray()
             : data.GetColumn<float>(column).ToArray();
+
+    /// <summary>Each column as name, type, hidden flag and annotation names, to compare output schemas.</summary>
+    internal static string[] DescribeSchema(DataViewSchema schema) =>
+        schema.Select(c => $"{c.Name}:{c.Type}:{c.IsHidden}:{string.Join('|', c.Annotations.Schema.Select(a => a.Name).Order())}").ToArray();
+
+    /// <summary>
+    /// Exports <paramref name="model"/> to ONNX and scores <paramref name="data"/>'s <c>Raw</c> column with ONNX Runtime; returns
+    /// the <c>Score</c> output, row by row (other inputs, such as the label, get zeros).
+    /// </summary>
+    internal static float[] OnnxScores(MLContext mlContext, ITransformer model, IDataView data)
+    {
+        float[][] raw = data.GetColumn<float[]>("Raw").ToArray();
+        using var onnx = new MemoryStream();
+        mlContext.Model.ConvertToOnnx(model, data, onnx);
+        using var session = new InferenceSession(onnx.ToArray());
+        var inputs = new List<NamedOnnxValue>();
+        foreach (var (name, meta) in session.InputMetadata)
+        {
+            inputs.Add(name switch
+            {
+                "Raw" => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<float>(raw.SelectMany(r => r).ToArray(), [raw.Length, raw[0].Length])),
+                _ when meta.ElementType == typeof(bool) => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<bool>([raw.Length, 1])),
+                _ => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<float>([raw.Length, 1])),
+            });
+        }
+
+        using var results = session.Run(inputs, ["Score.output"]);
+        return results.First().AsTensor<float>().ToArray();
+    }
 
     /// <summary>In-memory rows for small hand-made data sets.</summary>
     internal sealed class Row

@@ -37,6 +37,23 @@ public class TrainingBehaviourTests
     }
 
     [Fact]
+    public void Rows_read_once_and_trained_by_the_trainers_loop_give_the_model_of_Fit()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var split = mlContext.Data.TrainTestSplit(mlContext.Data.LoadFromEnumerable(SmallBinaryRows()), testFraction: 0.3, seed: 2);
+        var trainer = new LogisticRegressionTrainer(mlContext, MiniBatchOptions(seed: 5));
+
+        var fitted = trainer.Fit(split.TrainSet, split.TestSet);
+        var train = trainer.ReadTrainingData(split.TrainSet);
+        var fromRows = trainer.CreateModel(split.TrainSet,
+            trainer.CreateTrainingLoop(split.TrainSet).Train(train, trainer.ReadTrainingData(split.TestSet)));
+
+        Assert.Equal(TrainerTestData.RowCount(split.TrainSet), train.RowCount);
+        Assert.Equal(Weights(fitted), Weights(fromRows));
+        Assert.Equal(Floats(fitted.Transform(split.TestSet), "Probability"), Floats(fromRows.Transform(split.TestSet), "Probability"));
+    }
+
+    [Fact]
     public void Without_a_seed_the_seeded_context_makes_runs_repeat()
     {
         float[] Run() => Weights(new MLContext(seed: 3).BinaryClassification.Trainers.LogisticRegression(MiniBatchOptions(seed: null))

@@ -8,27 +8,6 @@ namespace MLNet.Optimizers.Tests.Training;
 /// in-memory path on the same rows.</summary>
 public class StreamingTrainingTests
 {
-    /// <summary>Serves consecutive slices of in-memory data (its own order; shuffling reverses nothing, it just records the seeds).</summary>
-    private sealed class SlicedSource(TrainingData data) : ITrainingBatchSource
-    {
-        public List<int?> ShuffleSeeds { get; } = [];
-
-        public int Passes { get; private set; }
-
-        public int FeatureCount => data.FeatureCount;
-
-        public IEnumerable<TrainingData> ReadBatches(int batchSize, int? shuffleSeed)
-        {
-            Passes++;
-            ShuffleSeeds.Add(shuffleSeed);
-            var rows = Enumerable.Range(0, data.RowCount).ToArray();
-            for (int start = 0; start < rows.Length; start += batchSize)
-            {
-                yield return data.Subset(rows.AsSpan(start, Math.Min(batchSize, rows.Length - start)));
-            }
-        }
-    }
-
     private static TrainingOptions Options(IOptimizer optimizer, int batchSize) => new()
     {
         Optimizer = optimizer,

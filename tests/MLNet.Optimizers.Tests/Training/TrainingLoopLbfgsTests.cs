@@ -83,14 +83,20 @@ public class TrainingLoopLbfgsTests
     }
 
     [Fact]
-    public void Lbfgs_with_L1_is_rejected_explaining_why()
+    public void Lbfgs_with_L1_zeroes_weights_and_reports_the_data_loss()
     {
-        var options = new TrainingOptions { Optimizer = new Lbfgs(), L1Regularization = 0.1 };
+        var data = SyntheticData.Create(LabelKind.Binary, rowCount: 300, featureCount: 8, seed: 35, informativeFeatures: 3).Dense();
+        var objective = new LogisticObjective();
+        var reports = new List<EpochReport>();
 
-        var error = Assert.Throws<ArgumentException>(() => new TrainingLoop(new LogisticObjective(), options));
+        var result = new TrainingLoop(objective, new TrainingOptions
+        {
+            Optimizer = new Lbfgs(), NumberOfEpochs = 200, L1Regularization = 0.05, L2Regularization = 0.01, OnEpochEnd = reports.Add,
+        }).Train(data);
 
-        Assert.Equal(nameof(TrainingOptions.L1Regularization), error.ParamName);
-        Assert.Contains("OWL-QN", error.Message);
+        Assert.Contains(0f, result.Parameters[..result.Layout.WeightCount]);
+        double expected = objective.Loss(data, result.Parameters);
+        Assert.Equal(expected, reports[^1].TrainingLoss, expected * 1e-12);
     }
 
     [Fact]

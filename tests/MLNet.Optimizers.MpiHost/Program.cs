@@ -1,0 +1,46 @@
+using System.Globalization;
+using MLNet.Optimizers.Distributed;
+using MLNet.Optimizers.MpiHost;
+using MLNet.Optimizers.Training;
+
+// One rank of an integration test. Every rank prints its lines prefixed with "rank r:", so the test can tell them apart in
+// mpirun's merged output; a failure is printed to stderr and ends the whole job with MPI_Abort, so no rank waits forever.
+using var mpi = MpiCommunicator.Initialize();
+try
+{
+    switch (args.FirstOrDefault())
+    {
+        case "collectives":
+            Collectives(mpi);
+            break;
+        case "fit" when args.Length == 3:
+            var (parameters, objective) = DistributedFits.Fit(args[1], args[2], mpi);
+            Console.WriteLine($"rank {mpi.Rank}: objective {objective.ToString("R", CultureInfo.InvariantCulture)} parameters {Format([.. parameters.Select(p => (double)p)])}");
+            break;
+        default:
+            throw new ArgumentException($"Unknown command '{string.Join(' ', args)}'; expected: collectives, or fit NAME CSV.");
+    }
+}
+catch (Exception e)
+{
+    Console.Error.WriteLine($"rank {mpi.Rank}: {e.GetType().Name}: {e.Message}");
+    Console.Error.Flush();
+    mpi.Abort(3);
+}
+
+return 0;
+
+// Allreduce of [r + 1, r/2, −r], a broadcast from the last rank, an all-gather and a barrier.
+static void Collectives(MpiCommunicator mpi)
+{
+    int r = mpi.Rank;
+    double[] sum = [r + 1, 0.5 * r, -r];
+    mpi.AllreduceSum(sum);
+    double[] broadcast = mpi.Rank == mpi.Size - 1 ? [Math.PI, r] : [0, 0];
+    mpi.Broadcast(broadcast, root: mpi.Size - 1);
+    double[] gathered = mpi.AllGather([r * 10.0]);
+    mpi.Barrier();
+    Console.WriteLine($"rank {r}: size {mpi.Size} sum {Format(sum)} broadcast {Format(broadcast)} gather {Format(gathered)} library {mpi.Library}");
+}
+
+static string Format(double[] values) => string.Join(',', values.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));

@@ -78,6 +78,7 @@ public sealed class OptimizerComparison
     /// <exception cref="ArgumentException">An option, column or label type is invalid; the message names it.</exception>
     /// <exception cref="TimeoutException">The budget ran out before any candidate completed its first rung.</exception>
     /// <exception cref="InvalidOperationException">Every candidate diverged or failed.</exception>
+    /// <exception cref="IOException">Reading the data failed; the innermost exception is the cause.</exception>
     public ComparisonResult Run(OptimizerComparisonOptions options, IProgress<ComparisonProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
@@ -89,6 +90,7 @@ public sealed class OptimizerComparison
 
         // Read the data once: every fold, trial and the refit read this in-memory copy.
         IDataView cached = _mlContext.Data.Cache(data, [.. data.Schema.Where(c => !c.IsHidden).Select(c => c.Name)]);
+        ReadOnce(cached);
         var labels = LabelPreparation.Prepare(_mlContext, cached, options.Task, options.LabelColumnName);
         int[] foldOfRow = StratifiedFolds.Assign(labels.Strata, labels.RowCount, options.NumberOfFolds, options.Seed);
         var trainer = new CandidateTrainer(options.Task, options.LabelColumnName, options.FeatureColumnName, options.Seed,
@@ -154,6 +156,28 @@ public sealed class OptimizerComparison
             EstimatedBudgetToComplete = budget.Exhausted ? budgetToComplete : null,
             Cancelled = bestModel is null,
         };
+    }
+
+    /// <summary>
+    /// Fills the in-memory copy with one pass over it, so that a fault of the data (an I/O error of its cursor, also when
+    /// ML.NET's cache wraps it) stops the run here, with its cause, rather than surfacing later as a candidate's failure.
+    /// </summary>
+    /// <remarks>No row is named: the cache reads ahead on its own thread, so the rows this cursor saw say nothing about where it failed.</remarks>
+    private static void ReadOnce(IDataView cached)
+    {
+        try
+        {
+            using var cursor = cached.GetRowCursor(cached.Schema.Where(c => !c.IsHidden));
+            while (cursor.MoveNext())
+            {
+            }
+        }
+        catch (Exception e) when ((e as IOException ?? e.InnerException as IOException) is { } fault) // the cache wraps it once
+        {
+            throw new IOException(
+                "Reading the data failed (the comparison reads it once, into memory, before any candidate is trained, so no " +
+                $"candidate was run): {fault.GetType().Name}: {fault.Message}", e);
+        }
     }
 
     /// <summary>

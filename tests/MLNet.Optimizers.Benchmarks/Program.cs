@@ -8,7 +8,8 @@ using MLNet.Optimizers.Benchmarks;
 
 // A short job by default (one in-process launch, few iterations) so a full run takes minutes; pass BenchmarkDotNet's own
 // options (e.g. --job Medium, --filter '*UpdateStep*') to change it. Never run in CI: CI only builds this project.
-// `memory` as the first argument runs the peak-memory check instead (see MemoryCheck); `race` runs the comparison with
+// `memory` as the first argument runs the peak-memory check instead (see MemoryCheck), `read-memory` the peak of reading data of
+// known and unknown length (see ReadMemoryCheck); `race` runs the comparison with
 // ML.NET's trainers, `race-lbfgs` only the L-BFGS ones at the sizes (see TrainingRace); `roofline [evaluations] [softmax|logistic]` times
 // full-batch objective evaluations against the machine's roofline (see RooflineBenchmark); `comparison [rows…]` times the default
 // optimizer comparison per rung and `comparison-profile` splits one of its trials (see ComparisonSpeed).
@@ -30,6 +31,18 @@ var config = ManualConfig.Create(DefaultConfig.Instance)
 if (args is ["memory", ..])
 {
     MemoryCheck.Run();
+    return;
+}
+
+if (args is ["read-memory", ..])
+{
+    ReadMemoryCheck.Run();
+    return;
+}
+
+if (args is ["read-memory-case", var rowCount, ..])
+{
+    ReadMemoryCheck.RunCase(rowCount);
     return;
 }
 

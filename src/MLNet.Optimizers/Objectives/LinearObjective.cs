@@ -384,7 +384,7 @@ public abstract class LinearObjective
 
         block.Loss = 0;
         block.Weight = 0;
-        if (data.DenseFeatures is { } dense
+        if (!data.IsSparse
             && (long)data.RowCount * data.FeatureCount * OutputCount > ExactDenseMultiplyAdds)
         {
             int tileRows = TileRowsFor(data.FeatureCount, OutputCount);
@@ -396,7 +396,7 @@ public abstract class LinearObjective
 
             for (int start = 0; start < rows.Length; start += tileRows)
             {
-                ProcessDenseTile(data, dense, rows.Slice(start, Math.Min(tileRows, rows.Length - start)), workspace.Parameters, block,
+                ProcessDenseTile(data, rows.Slice(start, Math.Min(tileRows, rows.Length - start)), workspace.Parameters, block,
                     buffers, withGradient);
             }
         }
@@ -407,17 +407,31 @@ public abstract class LinearObjective
     }
 
     /// <summary>One tile of dense rows: scores by the tile kernel, losses and ∂ℓ/∂s in double, then the gradient kernel.</summary>
-    private void ProcessDenseTile(TrainingData data, float[] dense, ReadOnlySpan<int> rows, ReadOnlySpan<float> parameters,
+    private void ProcessDenseTile(TrainingData data, ReadOnlySpan<int> rows, ReadOnlySpan<float> parameters,
         BlockPartial block, TileBuffers buffers, bool withGradient)
     {
         int outputs = OutputCount, features = data.FeatureCount, weightCount = outputs * features, count = rows.Length;
         var rowStarts = buffers.RowStarts;
         var labels = buffers.Labels.AsSpan(0, count);
         var weights = buffers.RowWeights.AsSpan(0, count);
+
+        // Data read in chunks has no single array for the kernels: the tile's rows are gathered into one (same values, so
+        // the same results as data in one array).
+        float[]? whole = data.DenseFeatures;
+        float[] dense = whole ?? buffers.GatheredRows(count * features);
         for (int r = 0; r < count; r++)
         {
             int row = rows[r];
-            rowStarts[r] = (nint)row * features;
+            if (whole is null)
+            {
+                data.DenseRow(row).CopyTo(dense.AsSpan(r * features, features));
+                rowStarts[r] = (nint)r * features;
+            }
+            else
+            {
+                rowStarts[r] = (nint)row * features;
+            }
+
             labels[r] = data.Labels[row];
             weights[r] = data.WeightOf(row);
         }
@@ -480,7 +494,7 @@ public abstract class LinearObjective
     private void ProcessRowsInDouble(TrainingData data, ReadOnlySpan<int> rows, ReadOnlySpan<float> parameters, BlockPartial block,
         bool withGradient)
     {
-        bool dense = data.DenseFeatures is not null;
+        bool dense = !data.IsSparse;
         int outputs = OutputCount, features = data.FeatureCount, weightCount = outputs * features;
         Span<double> scores = block.RowScores;
         Span<double> partial = block.Gradient;
@@ -535,10 +549,10 @@ public abstract class LinearObjective
         out ReadOnlySpan<int> indices, out ReadOnlySpan<float> values)
     {
         int features = data.FeatureCount, weightCount = OutputCount * features;
-        if (data.DenseFeatures is { } dense)
+        if (!data.IsSparse)
         {
             indices = default;
-            values = dense.AsSpan(row * features, features);
+            values = data.DenseRow(row);
         }
         else
         {
@@ -551,7 +565,7 @@ public abstract class LinearObjective
         {
             var wk = parameters.Slice(k * features, features);
             double s = 0;
-            if (data.DenseFeatures is not null)
+            if (!data.IsSparse)
             {
                 for (int j = 0; j < values.Length; j++)
                 {
@@ -616,6 +630,11 @@ public abstract class LinearObjective
         public readonly float[] Coefficients = new float[outputs * rows];
         public readonly double[] Losses = new double[rows];
         public readonly double[] Scratch = new double[Math.Max(outputs, 2 * rows)];
+        private float[] _gatheredRows = [];
+
+        /// <summary>A buffer of at least <paramref name="length"/> floats for a tile's rows gathered from chunks.</summary>
+        public float[] GatheredRows(int length) =>
+            _gatheredRows.Length >= length ? _gatheredRows : _gatheredRows = new float[length];
     }
 
     /// <summary>

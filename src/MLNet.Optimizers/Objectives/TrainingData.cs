@@ -18,13 +18,24 @@ public sealed class TrainingData
     private readonly float[] _weights;
     private int[]? _allRows;
 
+    /// <summary>Dense features in chunks of <see cref="_rowsPerChunk"/> whole rows each (one chunk when given as one array).</summary>
+    private readonly float[][]? _denseChunks;
+    private readonly int _rowsPerChunk;
+
     private TrainingData(int featureCount, float[] labels, float[]? weights, float[]? denseFeatures,
+        int[]? rowOffsets, int[]? indices, float[]? values)
+        : this(featureCount, labels, weights, denseFeatures is null ? null : [denseFeatures], int.MaxValue, rowOffsets, indices, values)
+    {
+    }
+
+    private TrainingData(int featureCount, float[] labels, float[]? weights, float[][]? denseChunks, int rowsPerChunk,
         int[]? rowOffsets, int[]? indices, float[]? values)
     {
         FeatureCount = featureCount;
         _labels = labels;
         _weights = weights ?? [];
-        DenseFeatures = denseFeatures;
+        _denseChunks = denseChunks;
+        _rowsPerChunk = rowsPerChunk;
         RowOffsets = rowOffsets;
         Indices = indices;
         Values = values;
@@ -63,6 +74,32 @@ public sealed class TrainingData
         }
 
         return new TrainingData(featureCount, labels, weights, features, null, null, null);
+    }
+
+    /// <summary>
+    /// Creates dense data stored in chunks, so that reading data of unknown length never needs one array for all of it
+    /// (nor a final copy): row i is in chunk i / rowsPerChunk at offset (i % rowsPerChunk)·featureCount. The values must
+    /// already be checked (finite); the reader does that row by row.
+    /// </summary>
+    internal static TrainingData FromDenseChunks(int featureCount, float[][] chunks, int rowsPerChunk, float[] labels, float[]? weights)
+    {
+        CheckCommon(featureCount, labels, weights);
+        int expectedChunks = rowsPerChunk < 1 ? -1 : (labels.Length + rowsPerChunk - 1) / rowsPerChunk;
+        for (int c = 0; c < chunks.Length && chunks.Length == expectedChunks; c++)
+        {
+            long rowsInChunk = Math.Min(rowsPerChunk, labels.Length - (long)c * rowsPerChunk);
+            if (chunks[c].Length < rowsInChunk * featureCount)
+            {
+                expectedChunks = -1;
+            }
+        }
+
+        if (chunks.Length != expectedChunks)
+        {
+            throw new ArgumentException($"{chunks.Length} chunks of {rowsPerChunk} rows × {featureCount} features do not hold {labels.Length} rows.", nameof(chunks));
+        }
+
+        return new TrainingData(featureCount, labels, weights, chunks, rowsPerChunk, null, null, null);
     }
 
     /// <summary>
@@ -145,8 +182,12 @@ public sealed class TrainingData
     /// <summary>The sum of the example weights (in double), or <see cref="RowCount"/> when unweighted.</summary>
     public double TotalWeight { get; }
 
-    /// <summary>Dense features, row-major; null when sparse.</summary>
-    internal float[]? DenseFeatures { get; }
+    /// <summary>Dense features, row-major, when stored in one array; null when sparse or read in several chunks (see <see cref="DenseRow"/>).</summary>
+    internal float[]? DenseFeatures => _denseChunks is [var only] && (long)only.Length == (long)RowCount * FeatureCount ? only : null;
+
+    /// <summary>The features of dense row <paramref name="row"/> (the data must be dense).</summary>
+    internal ReadOnlySpan<float> DenseRow(int row) =>
+        _denseChunks![row / _rowsPerChunk].AsSpan(row % _rowsPerChunk * FeatureCount, FeatureCount);
 
     /// <summary>CSR row offsets; null when dense.</summary>
     internal int[]? RowOffsets { get; }
@@ -184,12 +225,12 @@ public sealed class TrainingData
             }
         }
 
-        if (DenseFeatures is { } dense)
+        if (!IsSparse)
         {
             var features = new float[(long)rows.Length * FeatureCount];
             for (int i = 0; i < rows.Length; i++)
             {
-                dense.AsSpan(rows[i] * FeatureCount, FeatureCount).CopyTo(features.AsSpan(i * FeatureCount, FeatureCount));
+                DenseRow(rows[i]).CopyTo(features.AsSpan(i * FeatureCount, FeatureCount));
             }
 
             return new TrainingData(FeatureCount, labels, weights, features, null, null, null);

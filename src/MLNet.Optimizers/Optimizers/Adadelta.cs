@@ -52,7 +52,7 @@ public sealed class Adadelta : FirstOrderOptimizer
     /// <inheritdoc />
     public override OptimizerState CreateState(int parameterCount)
     {
-        var state = new OptimizerState(Name, parameterCount);
+        var state = new OptimizerState(this, parameterCount);
         state.AddVector(SquareAverageKey);
         state.AddVector(AccumulatedDeltaKey);
         return state;

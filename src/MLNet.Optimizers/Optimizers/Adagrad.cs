@@ -59,7 +59,7 @@ public sealed partial class Adagrad : FirstOrderOptimizer
     /// <inheritdoc />
     public override OptimizerState CreateState(int parameterCount)
     {
-        var state = new OptimizerState(Name, parameterCount);
+        var state = new OptimizerState(this, parameterCount);
         state.AddVector(SumKey, (float)InitialAccumulatorValue);
         return state;
     }

@@ -61,7 +61,7 @@ public partial class Adam : AdamFamilyOptimizer
     /// <inheritdoc />
     public override OptimizerState CreateState(int parameterCount)
     {
-        var state = new OptimizerState(Name, parameterCount);
+        var state = new OptimizerState(this, parameterCount);
         state.AddVector(ExpAvgKey);
         state.AddVector(ExpAvgSqKey);
         if (AmsGrad)

@@ -38,7 +38,7 @@ public sealed class Adamax : AdamFamilyOptimizer
     /// <inheritdoc />
     public override OptimizerState CreateState(int parameterCount)
     {
-        var state = new OptimizerState(Name, parameterCount);
+        var state = new OptimizerState(this, parameterCount);
         state.AddVector(ExpAvgKey);
         state.AddVector(ExpInfKey);
         return state;

@@ -24,9 +24,11 @@ namespace MLNet.Optimizers;
 /// stop if g·d &gt; −changeTolerance (not a descent direction)
 /// StrongWolfe: f, g, t ← line search from t along d; θ ← θ + t·d
 /// None:        θ ← θ + t·d; f, g ← objective(θ) unless this is the call's last iteration
-/// stop if maxIterations reached, evaluations ≥ maxEvaluations, max|g| ≤ gradientTolerance, max|t·d| ≤ changeTolerance,
-///         or |f − f_prev| &lt; changeTolerance
+/// stop if maxIterations reached, evaluations ≥ maxEvaluations, max|g| ≤ gradientTolerance, or (not on the run's first
+///         iteration) max|t·d| ≤ changeTolerance or |f − f_prev| &lt; changeTolerance
 /// </code>
+/// <para><b>First step.</b> Unlike PyTorch, the first iteration's step never counts as convergence: its length min(1, 1/‖g‖₁)·γ is a guess, and on
+/// badly scaled data (features ~1e12) it vanished and the all-zero model was reported as converged.</para>
 /// <para><b>L1 (OWL-QN).</b> Given an <see cref="LbfgsL1Penalty"/> with λ₁ &gt; 0, the objective callback stays the smooth part
 /// f and the minimizer adds the L1 term itself: it minimises F = f + λ₁·Σⱼ∈P |θⱼ| by OWL-QN (Andrew &amp; Gao 2007). The
 /// pseudo-gradient ◇F replaces g in the direction, the stopping test (max |◇ᵢF| ≤ gradientTolerance) and the reports;
@@ -92,7 +94,7 @@ public sealed class Lbfgs : IOptimizer
     /// <param name="parameterCount">The length of the parameter vector; ≥ 1.</param>
     public LbfgsState CreateState(int parameterCount)
     {
-        var state = new LbfgsState(Check.AtLeast(parameterCount, 1), HistorySize);
+        var state = new LbfgsState(Check.AtLeast(parameterCount, 1), HistorySize, RuleSettings.Of(this));
         if (LineSearch == LineSearch.StrongWolfe)
         {
             state.LineSearchBuffers = new StrongWolfeLineSearch.Buffers(parameterCount);
@@ -259,6 +261,7 @@ public sealed class Lbfgs : IOptimizer
                 iteration == maxIterations ? LbfgsStopReason.MaxIterations
                 : evaluations >= evaluationBudget ? LbfgsStopReason.MaxEvaluations
                 : gradientMaxAbs <= GradientTolerance ? LbfgsStopReason.GradientTolerance
+                : firstOfRun ? null // the first step's length is a guess, not evidence of convergence (see First step above)
                 : change <= ChangeTolerance ? LbfgsStopReason.ChangeTolerance
                 : Math.Abs(loss - state.PreviousLoss) < ChangeTolerance ? LbfgsStopReason.LossChangeTolerance
                 : null;

@@ -1,5 +1,5 @@
+using MLNet.Optimizers.Internal;
 using System.Numerics.Tensors;
-using System.Text;
 
 namespace MLNet.Optimizers;
 
@@ -13,23 +13,26 @@ namespace MLNet.Optimizers;
 /// Memory: 2·historySize + 3 float vectors of parameter length (the history pairs y, s as a ring buffer; d, the previous
 /// gradient and the current gradient), plus 4 more for the strong-Wolfe line search (the trial point and three gradients
 /// for the bracket), allocated by <see cref="Lbfgs.CreateState"/> or, for a state created without them, on first use; with an
-/// L1 term (OWL-QN) 3 more (the pseudo-gradient, a trial point and its gradient), on first use. The snapshot is the same
-/// with or without an L1 term: after an OWL-QN step the direction holds the step actually taken and t = 1. <see cref="Save"/> writes a versioned binary snapshot with exact float and
-/// double bits; <see cref="Restore"/> loads it into a state of the same parameter count and history size, so a restored
-/// run continues bit-identically (given the same parameters and objective).
+/// L1 term (OWL-QN) 3 more (the pseudo-gradient, a trial point and its gradient), on first use. These are work vectors, so
+/// the snapshot is the same with or without an L1 term: after an OWL-QN step the direction holds the step actually taken
+/// and t = 1. <see cref="Save"/> writes a self-checking binary snapshot with exact float and double bits;
+/// <see cref="Restore"/> loads it into a state of the same parameter count created by an identically configured
+/// <see cref="Lbfgs"/>, so a restored run continues bit-identically (given the same parameters, objective and L1 term),
+/// and refuses corrupted, truncated, foreign or out-of-range data.
 /// </remarks>
 public sealed class LbfgsState
 {
-    private const string Magic = "MLNET-LBFGS-STATE";
-    private const int FormatVersion = 1;
+    private const string Marker = "MLNETLBF";
+    private const int FormatVersion = 2;
 
     private readonly float[][] _y;
     private readonly float[][] _s;
     private readonly double[] _rho;
     private int _oldest;
 
-    internal LbfgsState(int parameterCount, int historySize)
+    internal LbfgsState(int parameterCount, int historySize, KeyValuePair<string, double>[] settings)
     {
+        Settings = settings;
         ParameterCount = parameterCount;
         HistorySize = historySize;
         Direction = new float[parameterCount];
@@ -53,6 +56,9 @@ public sealed class LbfgsState
 
     /// <summary>The number of (y, s) curvature pairs kept (the rule's historySize).</summary>
     public int HistorySize { get; }
+
+    /// <summary>The settings of the <see cref="Lbfgs"/> that created this state (all but the learning rate), in ordinal name order.</summary>
+    public IReadOnlyList<KeyValuePair<string, double>> Settings { get; }
 
     /// <summary>Iterations run so far over every call (PyTorch's <c>n_iter</c>).</summary>
     public long Iterations { get; internal set; }
@@ -145,119 +151,139 @@ public sealed class LbfgsState
         }
     }
 
-    /// <summary>Writes the whole run state, bit-exact, to <paramref name="stream"/> (the work vectors are not written).</summary>
+    /// <summary>
+    /// Writes a self-checking snapshot of the whole run state to <paramref name="stream"/>: a versioned header, the
+    /// optimizer's settings, every value bit-exact (the work vectors are not written) and a checksum over all of it.
+    /// </summary>
     /// <param name="stream">A writable stream; left open.</param>
-    public void Save(Stream stream)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
-        writer.Write(Magic);
-        writer.Write(FormatVersion);
-        writer.Write(ParameterCount);
-        writer.Write(HistorySize);
-        writer.Write(Iterations);
-        writer.Write(FunctionEvaluations);
-        writer.Write(Step);
-        writer.Write(HessianDiagonal);
-        writer.Write(PreviousLoss);
-        WriteVector(writer, Direction);
-        WriteVector(writer, PreviousGradient);
-        writer.Write(HistoryCount);
-        for (int i = 0; i < HistoryCount; i++)
+    public void Save(Stream stream) =>
+        SnapshotFrame.Write(stream, Marker, FormatVersion, writer =>
         {
-            writer.Write(HistoryRho(i));
-            WriteVector(writer, HistoryY(i));
-            WriteVector(writer, HistoryS(i));
-        }
-    }
+            RuleSettings.Write(writer, Settings);
+            writer.Write(ParameterCount);
+            writer.Write(HistorySize);
+            writer.Write(Iterations);
+            writer.Write(FunctionEvaluations);
+            writer.Write(Step);
+            writer.Write(HessianDiagonal);
+            writer.Write(PreviousLoss);
+            SnapshotFrame.WriteFloats(writer, Direction);
+            SnapshotFrame.WriteFloats(writer, PreviousGradient);
+            writer.Write(HistoryCount);
+            for (int i = 0; i < HistoryCount; i++)
+            {
+                writer.Write(HistoryRho(i));
+                SnapshotFrame.WriteFloats(writer, HistoryY(i));
+                SnapshotFrame.WriteFloats(writer, HistoryS(i));
+            }
+        });
 
     /// <summary>
-    /// Loads a snapshot written by <see cref="Save"/>. It must come from a state with the same parameter count and history
-    /// size; otherwise nothing is changed and an <see cref="InvalidDataException"/> names both sizes.
+    /// Loads a snapshot written by <see cref="Save"/>. It must be intact (checksum, length, no trailing bytes), come from a
+    /// state with the same parameter count and an optimizer with the same settings (only the learning rate may differ),
+    /// and every value must be in range (finite; counts ≥ 0; step length ≥ 0; H_diag and every ρ &gt; 0; at most
+    /// historySize pairs). Otherwise an <see cref="InvalidDataException"/> names what is wrong and nothing is changed.
     /// </summary>
-    /// <param name="stream">A readable stream positioned at a snapshot; left open.</param>
+    /// <param name="stream">A readable stream positioned at a snapshot that runs to its end; left open.</param>
     public void Restore(Stream stream)
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
-        if (reader.ReadString() != Magic)
-        {
-            throw new InvalidDataException("The stream does not hold an L-BFGS state snapshot.");
-        }
-
-        int version = reader.ReadInt32();
-        if (version != FormatVersion)
-        {
-            throw new InvalidDataException($"L-BFGS state format version {version} is not supported; expected {FormatVersion}.");
-        }
-
-        int parameterCount = reader.ReadInt32();
-        int historySize = reader.ReadInt32();
-        if (parameterCount != ParameterCount || historySize != HistorySize)
+        var snapshot = SnapshotFrame.Read(stream, Marker, FormatVersion, "an L-BFGS state snapshot", ReadSnapshot);
+        if (snapshot.ParameterCount != ParameterCount || snapshot.HistorySize != HistorySize)
         {
             throw new InvalidDataException(
-                $"The snapshot is of an L-BFGS state with {parameterCount} parameters and historySize {historySize}; " +
+                $"The snapshot is of an L-BFGS state with {snapshot.ParameterCount} parameters and historySize {snapshot.HistorySize}; " +
                 $"this state has {ParameterCount} parameters and historySize {HistorySize}.");
         }
 
+        if (!RuleSettings.Equal(snapshot.Settings, Settings))
+        {
+            throw new InvalidDataException(RuleSettings.Mismatch("Lbfgs", snapshot.Settings, Settings));
+        }
+
+        snapshot.EnsureInRange();
+        Iterations = snapshot.Iterations;
+        FunctionEvaluations = snapshot.FunctionEvaluations;
+        Step = snapshot.Step;
+        HessianDiagonal = snapshot.HessianDiagonal;
+        PreviousLoss = snapshot.PreviousLoss;
+        snapshot.Direction.CopyTo(Direction, 0);
+        snapshot.PreviousGradient.CopyTo(PreviousGradient, 0);
+        _oldest = 0;
+        HistoryCount = snapshot.Rho.Length;
+        for (int i = 0; i < HistoryCount; i++)
+        {
+            _rho[i] = snapshot.Rho[i];
+            snapshot.Y[i].CopyTo(_y[i], 0);
+            snapshot.S[i].CopyTo(_s[i], 0);
+        }
+    }
+
+    private static Snapshot ReadSnapshot(BinaryReader reader)
+    {
+        var settings = RuleSettings.Read(reader);
+        int parameterCount = SnapshotFrame.ReadCount(reader, Array.MaxLength, "parameters");
+        int historySize = SnapshotFrame.ReadCount(reader, int.MaxValue, "history pairs (historySize)");
         long iterations = reader.ReadInt64();
         long evaluations = reader.ReadInt64();
         double step = reader.ReadDouble();
         double hessianDiagonal = reader.ReadDouble();
         double previousLoss = reader.ReadDouble();
-        float[] direction = ReadVector(reader, parameterCount);
-        float[] previousGradient = ReadVector(reader, parameterCount);
-        int historyCount = reader.ReadInt32();
-        if (historyCount < 0 || historyCount > historySize)
-        {
-            throw new InvalidDataException($"The snapshot holds {historyCount} history pairs; historySize {historySize} allows 0 to {historySize}.");
-        }
-
+        float[] direction = SnapshotFrame.ReadFloats(reader, parameterCount);
+        float[] previousGradient = SnapshotFrame.ReadFloats(reader, parameterCount);
+        int historyCount = SnapshotFrame.ReadCount(reader, historySize, $"history pairs (historySize {historySize})");
         var rho = new double[historyCount];
         var y = new float[historyCount][];
         var s = new float[historyCount][];
         for (int i = 0; i < historyCount; i++)
         {
             rho[i] = reader.ReadDouble();
-            y[i] = ReadVector(reader, parameterCount);
-            s[i] = ReadVector(reader, parameterCount);
+            y[i] = SnapshotFrame.ReadFloats(reader, parameterCount);
+            s[i] = SnapshotFrame.ReadFloats(reader, parameterCount);
         }
 
-        Iterations = iterations;
-        FunctionEvaluations = evaluations;
-        Step = step;
-        HessianDiagonal = hessianDiagonal;
-        PreviousLoss = previousLoss;
-        direction.CopyTo(Direction, 0);
-        previousGradient.CopyTo(PreviousGradient, 0);
-        _oldest = 0;
-        HistoryCount = historyCount;
-        for (int i = 0; i < historyCount; i++)
+        return new Snapshot(settings, parameterCount, historySize, iterations, evaluations, step, hessianDiagonal, previousLoss,
+            direction, previousGradient, rho, y, s);
+    }
+
+    /// <summary>A parsed snapshot, held apart until every check has passed so a refused restore changes nothing.</summary>
+    private sealed record Snapshot(KeyValuePair<string, double>[] Settings, int ParameterCount, int HistorySize, long Iterations,
+        long FunctionEvaluations, double Step, double HessianDiagonal, double PreviousLoss, float[] Direction, float[] PreviousGradient,
+        double[] Rho, float[][] Y, float[][] S)
+    {
+        /// <summary>Throws an <see cref="InvalidDataException"/> naming the first value outside what a run can produce.</summary>
+        public void EnsureInRange()
         {
-            _rho[i] = rho[i];
-            y[i].CopyTo(_y[i], 0);
-            s[i].CopyTo(_s[i], 0);
+            Require(Iterations >= 0, $"n_iter = {Iterations}; it must be >= 0");
+            Require(FunctionEvaluations >= Iterations, $"func_evals = {FunctionEvaluations}; every iteration evaluates, so it must be >= n_iter = {Iterations}");
+            Require(Rho.Length <= Math.Max(0, Iterations), $"{Rho.Length} history pairs after {Iterations} iterations; each pair takes an iteration");
+            Require(double.IsFinite(Step) && Step >= 0, $"t = {Step}; a step length is finite and >= 0");
+            Require(double.IsFinite(HessianDiagonal) && HessianDiagonal > 0, $"H_diag = {HessianDiagonal}; it must be finite and > 0");
+            Require(double.IsFinite(PreviousLoss), $"prev_loss = {PreviousLoss}; it must be finite");
+            RequireFinite("d", Direction);
+            RequireFinite("prev_flat_grad", PreviousGradient);
+            for (int i = 0; i < Rho.Length; i++)
+            {
+                Require(Rho[i] > 0 && Rho[i] <= 1 / Lbfgs.CurvatureThreshold,
+                    $"ro[{i}] = {Rho[i]}; pairs are kept only when y·s > {Lbfgs.CurvatureThreshold}, so it must be in (0, {1 / Lbfgs.CurvatureThreshold}]");
+                RequireFinite($"old_dirs[{i}]", Y[i]);
+                RequireFinite($"old_stps[{i}]", S[i]);
+            }
+        }
+
+        private static void RequireFinite(string name, float[] values)
+        {
+            int bad = Array.FindIndex(values, value => !float.IsFinite(value));
+            Require(bad < 0, bad < 0 ? "" : $"{name}[{bad}] = {values[bad]}; it must be finite");
+        }
+
+        private static void Require(bool condition, string problem)
+        {
+            if (!condition)
+            {
+                throw new InvalidDataException($"The L-BFGS snapshot has {problem}.");
+            }
         }
     }
 
     private int Slot(int index) => (_oldest + index) % HistorySize;
-
-    private static void WriteVector(BinaryWriter writer, ReadOnlySpan<float> vector)
-    {
-        foreach (float value in vector)
-        {
-            writer.Write(value);
-        }
-    }
-
-    private static float[] ReadVector(BinaryReader reader, int length)
-    {
-        var vector = new float[length];
-        for (int i = 0; i < length; i++)
-        {
-            vector[i] = reader.ReadSingle();
-        }
-
-        return vector;
-    }
 }

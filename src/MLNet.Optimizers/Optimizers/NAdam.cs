@@ -52,7 +52,7 @@ public sealed class NAdam : AdamFamilyOptimizer
     /// <inheritdoc />
     public override OptimizerState CreateState(int parameterCount)
     {
-        var state = new OptimizerState(Name, parameterCount);
+        var state = new OptimizerState(this, parameterCount);
         state.AddVector(ExpAvgKey);
         state.AddVector(ExpAvgSqKey);
         state.SetScalar(MuProductKey, 1.0);

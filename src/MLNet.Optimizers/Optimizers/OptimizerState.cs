@@ -1,4 +1,4 @@
-using System.Text;
+using MLNet.Optimizers.Internal;
 
 namespace MLNet.Optimizers;
 
@@ -8,13 +8,14 @@ namespace MLNet.Optimizers;
 /// (<c>exp_avg</c>, <c>exp_avg_sq</c>, <c>momentum_buffer</c>, ...).
 /// </summary>
 /// <remarks>
-/// <see cref="Save"/> writes a versioned binary snapshot (exact float and double bits); <see cref="Restore"/> loads it
-/// into a state created by the same rule for the same parameter count, so a restored run continues bit-identically.
+/// <see cref="Save"/> writes a self-checking binary snapshot (exact float and double bits); <see cref="Restore"/> loads
+/// it into a state created by an identically configured rule for the same parameter count, so a restored run continues
+/// bit-identically, and refuses anything else (corrupted, truncated, foreign or out-of-range data).
 /// </remarks>
 public class OptimizerState
 {
-    private const string Magic = "MLNET-OPTIMIZER-STATE";
-    private const int FormatVersion = 1;
+    private const string Marker = "MLNETOPT";
+    private const int FormatVersion = 2;
 
     private readonly SortedDictionary<string, float[]> _vectors = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, double> _scalars = new(StringComparer.Ordinal);
@@ -22,12 +23,27 @@ public class OptimizerState
     /// <summary>Creates an empty state at step 0.</summary>
     /// <param name="optimizerName">The name of the rule that owns this state.</param>
     /// <param name="parameterCount">The length of the parameter vector.</param>
+    /// <remarks>No settings are recorded, so <see cref="Restore"/> cannot tell a differently configured rule's snapshot;
+    /// rules create their states with <see cref="OptimizerState(FirstOrderOptimizer, int)"/>.</remarks>
     public OptimizerState(string optimizerName, int parameterCount)
     {
         ArgumentException.ThrowIfNullOrEmpty(optimizerName);
         ArgumentOutOfRangeException.ThrowIfNegative(parameterCount);
         OptimizerName = optimizerName;
         ParameterCount = parameterCount;
+        Settings = [];
+    }
+
+    /// <summary>
+    /// Creates an empty state at step 0 for <paramref name="optimizer"/>, recording its name and settings (every setting
+    /// but the learning rate) so that <see cref="Restore"/> refuses a snapshot of a differently configured rule.
+    /// </summary>
+    /// <param name="optimizer">The rule that owns this state.</param>
+    /// <param name="parameterCount">The length of the parameter vector.</param>
+    public OptimizerState(FirstOrderOptimizer optimizer, int parameterCount)
+        : this(optimizer?.Name ?? throw new ArgumentNullException(nameof(optimizer)), parameterCount)
+    {
+        Settings = RuleSettings.Of(optimizer);
     }
 
     /// <summary>The name of the rule that created this state.</summary>
@@ -35,6 +51,12 @@ public class OptimizerState
 
     /// <summary>The length of the parameter vector this state serves.</summary>
     public int ParameterCount { get; }
+
+    /// <summary>
+    /// The owning rule's settings (every public number, bool or enum property except the learning rate) in ordinal name
+    /// order; empty for a state created by name only.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, double>> Settings { get; }
 
     /// <summary>The number of steps taken so far (PyTorch's <c>step</c>); the next step is number <c>Step + 1</c>.</summary>
     public long Step { get; set; }
@@ -98,102 +120,113 @@ public class OptimizerState
         }
     }
 
-    /// <summary>Writes the step count, every vector and every scalar, bit-exact, to <paramref name="stream"/>.</summary>
+    /// <summary>
+    /// Writes a self-checking snapshot to <paramref name="stream"/>: a versioned header, the rule's name and settings, the
+    /// step count, every vector and every scalar (exact float and double bits), and a checksum over all of it.
+    /// </summary>
     /// <param name="stream">A writable stream; left open.</param>
-    public void Save(Stream stream)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
-        writer.Write(Magic);
-        writer.Write(FormatVersion);
-        writer.Write(OptimizerName);
-        writer.Write(ParameterCount);
-        writer.Write(Step);
-        writer.Write(_vectors.Count);
-        foreach (var (name, vector) in _vectors)
+    public void Save(Stream stream) =>
+        SnapshotFrame.Write(stream, Marker, FormatVersion, writer =>
         {
-            writer.Write(name);
-            foreach (float value in vector)
+            writer.Write(OptimizerName);
+            RuleSettings.Write(writer, Settings);
+            writer.Write(ParameterCount);
+            writer.Write(Step);
+            writer.Write(_vectors.Count);
+            foreach (var (name, vector) in _vectors)
             {
+                writer.Write(name);
+                SnapshotFrame.WriteFloats(writer, vector);
+            }
+
+            writer.Write(_scalars.Count);
+            foreach (var (name, value) in _scalars)
+            {
+                writer.Write(name);
                 writer.Write(value);
             }
+        });
+
+    /// <summary>
+    /// Loads a snapshot written by <see cref="Save"/> into this state. The snapshot must be intact (checksum, length, no
+    /// trailing bytes), come from the same rule with the same settings (only the learning rate may differ) and parameter
+    /// count, hold the same vectors and scalars, and every value must be in range (finite; step ≥ 0; sums of squares ≥ 0;
+    /// see <c>docs/reliability.md</c>). Otherwise an <see cref="InvalidDataException"/> names what is wrong and this state is
+    /// left unchanged.
+    /// </summary>
+    /// <param name="stream">A readable stream positioned at a snapshot that runs to its end; left open.</param>
+    public void Restore(Stream stream)
+    {
+        var snapshot = SnapshotFrame.Read(stream, Marker, FormatVersion, "an optimizer state snapshot", ReadSnapshot);
+        if (snapshot.Name != OptimizerName || snapshot.ParameterCount != ParameterCount)
+        {
+            throw new InvalidDataException(
+                $"The snapshot is of {snapshot.Name} with {snapshot.ParameterCount} parameters; this state is of {OptimizerName} with {ParameterCount} parameters.");
         }
 
-        writer.Write(_scalars.Count);
-        foreach (var (name, value) in _scalars)
+        if (!RuleSettings.Equal(snapshot.Settings, Settings))
         {
-            writer.Write(name);
-            writer.Write(value);
+            throw new InvalidDataException(RuleSettings.Mismatch(OptimizerName, snapshot.Settings, Settings));
+        }
+
+        EnsureSameNames("vectors", snapshot.Vectors.Keys, _vectors.Keys);
+        EnsureSameNames("scalars", snapshot.Scalars.Keys, _scalars.Keys);
+        OptimizerStateRanges.Check(OptimizerName, snapshot.Step, snapshot.Vectors, snapshot.Scalars);
+
+        Step = snapshot.Step;
+        foreach (var (name, values) in snapshot.Vectors)
+        {
+            values.CopyTo(_vectors[name], 0);
+        }
+
+        foreach (var (name, value) in snapshot.Scalars)
+        {
+            _scalars[name] = value;
         }
     }
 
-    /// <summary>
-    /// Loads a snapshot written by <see cref="Save"/> into this state. The snapshot must come from the same rule and
-    /// parameter count, with the same vectors; otherwise nothing is changed and an <see cref="InvalidDataException"/>
-    /// names the mismatch.
-    /// </summary>
-    /// <param name="stream">A readable stream positioned at a snapshot; left open.</param>
-    public void Restore(Stream stream)
+    private static Snapshot ReadSnapshot(BinaryReader reader)
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
-        if (reader.ReadString() != Magic)
-        {
-            throw new InvalidDataException("The stream does not hold an optimizer state snapshot.");
-        }
-
-        int version = reader.ReadInt32();
-        if (version != FormatVersion)
-        {
-            throw new InvalidDataException($"Optimizer state format version {version} is not supported; expected {FormatVersion}.");
-        }
-
         string name = reader.ReadString();
-        int count = reader.ReadInt32();
-        if (name != OptimizerName || count != ParameterCount)
-        {
-            throw new InvalidDataException(
-                $"The snapshot is of {name} with {count} parameters; this state is of {OptimizerName} with {ParameterCount} parameters.");
-        }
-
+        var settings = RuleSettings.Read(reader);
+        int parameterCount = SnapshotFrame.ReadCount(reader, Array.MaxLength, "parameters");
         long step = reader.ReadInt64();
-        int vectorCount = reader.ReadInt32();
-        var vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        int vectorCount = SnapshotFrame.ReadCount(reader, SnapshotFrame.MaxNamedEntries, "vectors");
+        var vectors = new SortedDictionary<string, float[]>(StringComparer.Ordinal);
         for (int v = 0; v < vectorCount; v++)
         {
             string vectorName = reader.ReadString();
-            var values = new float[count];
-            for (int i = 0; i < values.Length; i++)
+            if (!vectors.TryAdd(vectorName, SnapshotFrame.ReadFloats(reader, parameterCount)))
             {
-                values[i] = reader.ReadSingle();
+                throw new InvalidDataException($"The snapshot's vector '{vectorName}' is repeated; it was not written by this library's Save.");
             }
-
-            vectors[vectorName] = values;
         }
 
-        if (!vectors.Keys.Order(StringComparer.Ordinal).SequenceEqual(_vectors.Keys))
-        {
-            throw new InvalidDataException(
-                $"The snapshot holds vectors [{string.Join(", ", vectors.Keys)}] but {OptimizerName} with these settings uses [{string.Join(", ", _vectors.Keys)}].");
-        }
-
-        int scalarCount = reader.ReadInt32();
-        var scalars = new Dictionary<string, double>(StringComparer.Ordinal);
+        int scalarCount = SnapshotFrame.ReadCount(reader, SnapshotFrame.MaxNamedEntries, "scalars");
+        var scalars = new SortedDictionary<string, double>(StringComparer.Ordinal);
         for (int s = 0; s < scalarCount; s++)
         {
-            scalars[reader.ReadString()] = reader.ReadDouble();
+            string scalarName = reader.ReadString();
+            if (!scalars.TryAdd(scalarName, reader.ReadDouble()))
+            {
+                throw new InvalidDataException($"The snapshot's scalar '{scalarName}' is repeated; it was not written by this library's Save.");
+            }
         }
 
-        Step = step;
-        foreach (var (vectorName, values) in vectors)
-        {
-            values.CopyTo(_vectors[vectorName], 0);
-        }
+        return new Snapshot(name, settings, parameterCount, step, vectors, scalars);
+    }
 
-        _scalars.Clear();
-        foreach (var (scalarName, value) in scalars)
+    private static void EnsureSameNames(string kind, IEnumerable<string> saved, IEnumerable<string> expected)
+    {
+        string[] missing = expected.Except(saved, StringComparer.Ordinal).ToArray();
+        string[] extra = saved.Except(expected, StringComparer.Ordinal).ToArray();
+        if (missing.Length > 0 || extra.Length > 0)
         {
-            _scalars[scalarName] = value;
+            throw new InvalidDataException(
+                $"The snapshot's {kind} do not match this state's: missing [{string.Join(", ", missing)}], unexpected [{string.Join(", ", extra)}].");
         }
     }
+
+    private sealed record Snapshot(string Name, KeyValuePair<string, double>[] Settings, int ParameterCount, long Step,
+        SortedDictionary<string, float[]> Vectors, SortedDictionary<string, double> Scalars);
 }

@@ -41,7 +41,7 @@ public sealed class RAdam : AdamFamilyOptimizer
     /// <inheritdoc />
     public override OptimizerState CreateState(int parameterCount)
     {
-        var state = new OptimizerState(Name, parameterCount);
+        var state = new OptimizerState(this, parameterCount);
         state.AddVector(ExpAvgKey);
         state.AddVector(ExpAvgSqKey);
         return state;

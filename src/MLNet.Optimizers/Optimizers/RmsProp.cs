@@ -11,7 +11,7 @@ namespace MLNet.Optimizers;
 /// g ← g + λ·θ                           (when λ ≠ 0: coupled L2, into the gradient)
 /// v ← α·v + (1 − α)·g²                  (square_avg, starts at 0)
 /// ḡ ← lerp(ḡ, g, 1 − α)                 (centered only: grad_avg, starts at 0)
-/// a ← √(v − ḡ²) + ε   (centered)   or   a ← √v + ε     (ε outside the square root)
+/// a ← √max(v − ḡ², 0) + ε   (centered)   or   a ← √v + ε     (ε outside the square root)
 /// b ← μ·b + g/a ;  θ ← θ − γ·b          (when μ &gt; 0: momentum_buffer, starts at 0)
 /// θ ← θ − γ·g/a                         (when μ = 0)
 /// </code>
@@ -19,7 +19,9 @@ namespace MLNet.Optimizers;
 /// a + w·(b − a) when w &lt; 0.5, otherwise b − (b − a)·(1 − w). Defaults are PyTorch's: γ = 0.01, α = 0.99, ε = 1e-8,
 /// λ = 0, μ = 0, not centered. Per-run state: <c>square_avg</c>, plus <c>grad_avg</c> when centered and
 /// <c>momentum_buffer</c> when μ &gt; 0.</para>
-/// <para><b>Differs from PyTorch:</b> α must be in [0, 1] and ε &gt; 0 (PyTorch accepts any α ≥ 0 and ε = 0). Optax's
+/// <para><b>Differs from PyTorch:</b> α must be in [0, 1] and ε &gt; 0 (PyTorch accepts any α ≥ 0 and ε = 0). The centered
+/// variance v − ḡ² is clamped at 0: when it vanishes (a steady gradient) float rounding can make it negative, and PyTorch's
+/// square root then writes NaN into the parameters; elsewhere the results are the same. Optax's
 /// <c>rmsprop</c> differs from both: decay 0.9 and ε inside the square root by default.</para>
 /// <para>Hinton, Srivastava &amp; Swersky, "Neural Networks for Machine Learning", lecture 6e (2012); centered form: Graves,
 /// "Generating Sequences With Recurrent Neural Networks", arXiv:1308.0850.</para>
@@ -69,7 +71,7 @@ public sealed class RmsProp : FirstOrderOptimizer
     /// <inheritdoc />
     public override OptimizerState CreateState(int parameterCount)
     {
-        var state = new OptimizerState(Name, parameterCount);
+        var state = new OptimizerState(this, parameterCount);
         state.AddVector(SquareAverageKey);
         if (Centered)
         {
@@ -119,7 +121,7 @@ public sealed class RmsProp : FirstOrderOptimizer
             {
                 float mean = GradientAverageWeight.Apply(gradientAverage, d);
                 gradientAverage = mean;
-                avg = MathF.Sqrt(v - mean * mean) + Epsilon.Scalar;
+                avg = MathF.Sqrt(MathF.Max(v - mean * mean, 0f)) + Epsilon.Scalar;
             }
             else
             {
@@ -155,7 +157,7 @@ public sealed class RmsProp : FirstOrderOptimizer
             {
                 var mean = GradientAverageWeight.Apply(gradientAverage, d);
                 gradientAverage = mean;
-                avg = Vector.SquareRoot(v - mean * mean) + Epsilon.Vector;
+                avg = Vector.SquareRoot(Vector.Max(v - mean * mean, Vector<float>.Zero)) + Epsilon.Vector;
             }
             else
             {

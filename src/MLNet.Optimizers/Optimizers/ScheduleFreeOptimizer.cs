@@ -52,7 +52,7 @@ public abstract class ScheduleFreeOptimizer : FirstOrderOptimizer
     /// <remarks>z (filled from y at the first step) and the scalars <c>weight_sum</c> = 0, <c>lr_max</c> = −1 and <c>scheduled_lr</c> = 0.</remarks>
     public override OptimizerState CreateState(int parameterCount)
     {
-        var state = new OptimizerState(Name, parameterCount);
+        var state = new OptimizerState(this, parameterCount);
         state.AddVector(ZKey);
         state.SetScalar(WeightSumKey, 0.0);
         state.SetScalar(LearningRateMaxKey, -1.0);

@@ -62,7 +62,7 @@ public sealed partial class Sgd : FirstOrderOptimizer
     /// <inheritdoc />
     public override OptimizerState CreateState(int parameterCount)
     {
-        var state = new OptimizerState(Name, parameterCount);
+        var state = new OptimizerState(this, parameterCount);
         if (Momentum != 0)
         {
             state.AddVector(MomentumBufferKey);

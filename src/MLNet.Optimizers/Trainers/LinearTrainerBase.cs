@@ -24,6 +24,9 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
     private readonly LinearTrainerOptions _options;
     private readonly ITrainerEstimator<IPredictionTransformer<object>, object> _schemaOracle;
 
+    /// <summary>The seed every Fit uses when <see cref="TrainingOptions.Seed"/> is null: drawn from the context once, here.</summary>
+    private readonly int _contextSeed;
+
     private protected LinearTrainerBase(IHostEnvironment environment, LinearTrainerOptions options, string name)
     {
         ArgumentNullException.ThrowIfNull(environment);
@@ -32,6 +35,10 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
         _options = (LinearTrainerOptions)options.Clone(); // later changes to the caller's object must not bypass the checks
         _options.Validate(); // every option is checked at construction, as ML.NET trainers do
         Name = name;
+
+        // Drawn at construction, as ML.NET's trainers register their host: drawing per Fit made concurrent fits of one trainer
+        // race for the context's generator, so which fit got which seed depended on thread timing.
+        _contextSeed = environment.Register(name).Rand.Next();
         _schemaOracle = CreateSchemaOracle(SchemaOracleContext, _options);
         Info = _schemaOracle.Info;
     }
@@ -140,7 +147,7 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
                 $"{layout.OutputCount} over {layout.FeatureCount}.", "modelParameters");
         }
 
-        int seed = _options.Seed ?? _environment.Register(Name).Rand.Next();
+        int seed = _options.Seed ?? _contextSeed;
         using IChannel channel = _environment.Start(Name);
         var loop = new TrainingLoop(objective, RunOptions(seed, channel));
         var initialParameters = warmStart is { } w ? w.Parameters : default;
@@ -172,7 +179,8 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
     }
 
     private TrainingDataReader Reader(IDataView data, string role) =>
-        new(data, LabelKind, _options.LabelColumnName, _options.FeatureColumnName, _options.ExampleWeightColumnName, role);
+        new(data, LabelKind, _options.LabelColumnName, _options.FeatureColumnName, _options.ExampleWeightColumnName, role,
+            _options.CancellationToken);
 
     /// <summary>The options of one run: the seed resolved, and every progress line to the channel as well as to Log.</summary>
     private LinearTrainerOptions RunOptions(int seed, IChannel channel)

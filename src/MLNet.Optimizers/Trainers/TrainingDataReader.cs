@@ -39,6 +39,8 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
     private readonly DataViewSchema.Column _features;
     private readonly DataViewSchema.Column _label;
     private readonly DataViewSchema.Column? _weight;
+    private readonly CancellationToken _cancellationToken;
+    private int _passes;
 
     /// <summary>Checks the schema; no row is read yet.</summary>
     /// <param name="data">The data view.</param>
@@ -47,8 +49,9 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
     /// <param name="featureColumnName">The feature column: a known-size vector of Single.</param>
     /// <param name="weightColumnName">The optional example-weight column: Single, finite, ≥ 0.</param>
     /// <param name="role">"training" or "validation", for messages.</param>
+    /// <param name="cancellationToken">Checked before a pass starts and every <see cref="CancellationCheckRows"/> rows.</param>
     internal TrainingDataReader(IDataView data, LabelKind labelKind, string labelColumnName, string featureColumnName,
-        string? weightColumnName, string role)
+        string? weightColumnName, string role, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
         DataViewSchema.Column features = FindColumn(data, featureColumnName, "feature", role);
@@ -112,10 +115,14 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
         _features = features;
         _label = label;
         _weight = weight;
+        _cancellationToken = cancellationToken;
         FeatureCount = featureCount;
         ClassCount = classCount;
         LabelNames = labelNames;
     }
+
+    /// <summary>Rows read between two cancellation checks: a few milliseconds of reading even for wide rows.</summary>
+    internal const int CancellationCheckRows = 4096;
 
     /// <summary>D, the feature vector's size.</summary>
     public int FeatureCount { get; }
@@ -160,7 +167,8 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
             nameof(data));
 
     /// <summary>One cursor over the data view: reads and checks rows into the current batch, and the checks that need the
-    /// whole pass (no rows, weights summing to 0, a binary label with one class) at its end.</summary>
+    /// whole pass (no rows, weights summing to 0, a class without weight) at its end. An I/O fault of the cursor becomes an
+    /// <see cref="IOException"/> naming the data, the pass and the row, with the original as its inner exception.</summary>
     private sealed class Pass : IDisposable
     {
         private readonly TrainingDataReader _reader;
@@ -174,14 +182,18 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
         private readonly List<float> _labels = [];
         private readonly List<float>? _weights;
         private readonly long? _rowCount;
+        private readonly double[] _classWeights;
+        private readonly int _passNumber;
         private VBuffer<float> _row;
         private long _rowIndex = -1;
         private double _weightSum;
-        private bool _sawFalse, _sawTrue;
 
         internal Pass(TrainingDataReader reader, int? shuffleSeed)
         {
+            reader._cancellationToken.ThrowIfCancellationRequested();
             _reader = reader;
+            _passNumber = Interlocked.Increment(ref reader._passes);
+            _classWeights = new double[reader._labelKind switch { LabelKind.Binary => 2, LabelKind.Multiclass => reader.ClassCount, _ => 0 }];
             _builder = new RowBuilder(reader.FeatureCount);
             _weights = reader._weight is null ? null : [];
             var columns = reader._weight is { } wc ? new[] { reader._features, reader._label, wc } : [reader._features, reader._label];
@@ -198,6 +210,35 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
         /// <summary>Reads up to <paramref name="maxRows"/> more rows into the current batch; returns how many it read.</summary>
         internal int Read(int maxRows)
         {
+            try
+            {
+                return ReadRows(maxRows);
+            }
+            catch (Exception e) when (InputFault(e) is { } fault)
+            {
+                throw new IOException(
+                    $"Reading the {_reader._role} data failed at row {_rowIndex + 1} of pass {_passNumber} over it (the first pass reads the " +
+                    $"data once; each epoch or evaluation of streamed data is another pass): {fault.GetType().Name}: {fault.Message}", e);
+            }
+        }
+
+        /// <summary>The I/O fault behind <paramref name="e"/>, also when the data view wrapped it (ML.NET's parallel text cursor
+        /// rethrows it inside an <see cref="InvalidOperationException"/>); null when it is not one.</summary>
+        private static IOException? InputFault(Exception e)
+        {
+            for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+            {
+                if (inner is IOException fault)
+                {
+                    return fault;
+                }
+            }
+
+            return null;
+        }
+
+        private int ReadRows(int maxRows)
+        {
             var r = _reader;
             string role = r._role;
             int read = 0;
@@ -206,6 +247,11 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
             {
                 read++;
                 long rowIndex = ++_rowIndex;
+                if (rowIndex % CancellationCheckRows == 0)
+                {
+                    r._cancellationToken.ThrowIfCancellationRequested();
+                }
+
                 _getFeatures(ref _row);
                 _builder.Add(_row, r._featureColumnName, rowIndex, role);
 
@@ -214,8 +260,6 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
                     case LabelKind.Binary:
                         bool flag = false;
                         _getBool!(ref flag);
-                        _sawTrue |= flag;
-                        _sawFalse |= !flag;
                         _labels.Add(flag ? 1f : 0f);
                         break;
                     case LabelKind.Multiclass:
@@ -264,10 +308,23 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
 
                     _weights!.Add(exampleWeight);
                     _weightSum += exampleWeight;
+                    AddClassWeight(exampleWeight);
+                }
+                else
+                {
+                    AddClassWeight(1);
                 }
             }
 
             return read;
+        }
+
+        private void AddClassWeight(float weight)
+        {
+            if (_classWeights.Length > 0)
+            {
+                _classWeights[(int)_labels[^1]] += weight;
+            }
         }
 
         /// <summary>The rows read since the last call, as new <see cref="TrainingData"/>; the batch buffers are then reused.</summary>
@@ -294,39 +351,64 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
                 throw new ArgumentException($"Example weight column '{r._weightColumnName}' of the {r._role} data sums to 0; at least one weight must be > 0.", "data");
             }
 
-            if (r._labelKind == LabelKind.Binary && r._role == "training" && !(_sawTrue && _sawFalse))
+            // A class whose rows all have weight 0 is absent as far as training goes: the model would predict one class everywhere.
+            int[] weighted = Enumerable.Range(0, _classWeights.Length).Where(k => _classWeights[k] > 0).ToArray();
+            if (r._role == "training" && _classWeights.Length > 0 && weighted.Length < 2)
             {
+                string present = weighted.Length == 0 ? "no class" : $"only the class {ClassName(weighted[0])}";
                 throw new ArgumentException(
-                    $"Label column '{r._labelColumnName}' of the {r._role} data has only the class {(_sawTrue ? "true" : "false")}; binary classification needs both classes.",
-                    "data");
+                    $"Label column '{r._labelColumnName}' of the {r._role} data has positive total example weight in {present}; " +
+                    $"{(r._labelKind == LabelKind.Binary ? "binary classification needs both classes" : "multiclass classification needs at least two classes")} " +
+                    "with weight > 0.", "data");
             }
         }
+
+        private string ClassName(int k) =>
+            _reader._labelKind == LabelKind.Binary ? (k == 1 ? "true" : "false") : _reader.LabelNames is { } names ? $"'{names[k]}'" : $"{k + 1} (key value)";
 
         public void Dispose() => _cursor.Dispose();
     }
 
     /// <summary>Accumulates rows: dense row-major until the first sparse row, then CSR for all rows.</summary>
     /// <remarks>
-    /// The values go into one growing array, copied a row at a time (<c>CopyTo</c>) and checked for finiteness with one
-    /// vectorised pass per row. When the number of rows to come is known (<see cref="ExpectRows"/>) and the batch starts dense,
-    /// the whole dense matrix is allocated once, written in place and handed over to <see cref="TrainingData"/> without a copy.
+    /// <para>Each row is copied in (<c>CopyTo</c>) and checked with one vectorised finiteness pass; sparse rows also have their
+    /// slot indices checked, so every error names the column and the row in the whole pass, cached or streamed.</para>
+    /// <para>Dense memory: when the number of rows is known (<see cref="ExpectRows"/>) the whole matrix is allocated once and
+    /// handed over without a copy. When it is not, the values grow in one array up to <see cref="ChunkValues"/> and then
+    /// continue in further chunks of that size, handed over as they are (<see cref="TrainingData.FromDenseChunks"/>): no
+    /// doubling beyond one chunk and no final copy, so reading costs at most one chunk (16 MiB) beyond the data itself.</para>
     /// </remarks>
-    private sealed class RowBuilder(int featureCount)
+    private sealed class RowBuilder
     {
-        private readonly List<int> _rowOffsets = [0];
+        /// <summary>The values of one dense chunk: 4 Mi floats (16 MiB), rounded down to whole rows.</summary>
+        private const int ChunkValues = 1 << 22;
+
+        private readonly int _featureCount;
+        private readonly int _rowsPerChunk;
+        private readonly List<float[]> _fullChunks = [];
+        private List<int> _rowOffsets = [0];
         private float[] _values = [];
         private int _valueCount;
+        private int _rowCount;
         private List<int>? _indices;
         private long _expectedRows;
+
+        internal RowBuilder(int featureCount)
+        {
+            _featureCount = featureCount;
+            _rowsPerChunk = Math.Max(1, ChunkValues / featureCount);
+        }
+
+        private int ChunkLength => _rowsPerChunk * _featureCount;
 
         /// <summary>How many rows the current batch will most likely hold (0 when unknown); only used to size the values once.</summary>
         internal void ExpectRows(long rows) => _expectedRows = rows;
 
         internal void Add(in VBuffer<float> row, string column, long rowIndex, string role)
         {
-            if (row.Length != featureCount)
+            if (row.Length != _featureCount)
             {
-                throw new ArgumentException($"Feature column '{column}' of the {role} data, row {rowIndex}: vector has {row.Length} slots; expected {featureCount}.");
+                throw new ArgumentException($"Feature column '{column}' of the {role} data, row {rowIndex}: vector has {row.Length} slots; expected {_featureCount}.");
             }
 
             ReadOnlySpan<float> values = row.GetValues();
@@ -339,49 +421,34 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
                     "(replace missing values, e.g. with ReplaceMissingValues).");
             }
 
-            if (_valueCount == 0 && row.IsDense && _expectedRows * featureCount is var dense and > 0 && dense <= Array.MaxLength && dense != _values.Length)
+            if (!row.IsDense)
+            {
+                EnsureValidIndices(row.GetIndices(), column, rowIndex, role);
+                if (_indices is null)
+                {
+                    SwitchToSparse();
+                }
+            }
+
+            if (_valueCount == 0 && _rowCount == 0 && row.IsDense && _expectedRows * _featureCount is var dense and > 0 && dense <= Array.MaxLength && dense != _values.Length)
             {
                 // The first row of a dense batch of known size: room for all of it at once (every slot will be written).
                 _values = GC.AllocateUninitializedArray<float>((int)dense);
             }
 
-            if (!row.IsDense && _indices is null)
-            {
-                // First sparse row: give the dense rows read so far explicit indices, then continue in CSR; a room reserved for
-                // dense rows that will not come is given back.
-                int denseRows = _rowOffsets.Count - 1;
-                _indices = new List<int>(denseRows * featureCount);
-                for (int r = 0; r < denseRows; r++)
-                {
-                    for (int j = 0; j < featureCount; j++)
-                    {
-                        _indices.Add(j);
-                    }
-                }
-
-                Array.Resize(ref _values, _valueCount);
-            }
-
             if (_values.Length - _valueCount < values.Length)
             {
-                long needed = (long)_valueCount + values.Length;
-                if (needed > Array.MaxLength)
-                {
-                    throw new InvalidOperationException(
-                        $"Feature column '{column}' of the {role} data, row {rowIndex}: the cached feature values would exceed {Array.MaxLength} " +
-                        "(the largest .NET array); set CacheData = false to stream the data instead.");
-                }
-
-                Array.Resize(ref _values, (int)Math.Min(Math.Max(needed, 2L * _values.Length), Array.MaxLength));
+                MakeRoom(values.Length, column, rowIndex, role);
             }
 
             values.CopyTo(_values.AsSpan(_valueCount));
             _valueCount += values.Length;
+            _rowCount++;
             if (_indices is not null)
             {
                 if (row.IsDense)
                 {
-                    for (int j = 0; j < featureCount; j++)
+                    for (int j = 0; j < _featureCount; j++)
                     {
                         _indices.Add(j);
                     }
@@ -390,23 +457,117 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
                 {
                     _indices.AddRange(row.GetIndices());
                 }
-            }
 
-            _rowOffsets.Add(_valueCount);
+                _rowOffsets.Add(_valueCount);
+            }
         }
 
-        /// <summary>Forgets the rows (keeping the buffers' capacity); the next row starts dense again.</summary>
+        /// <summary>Forgets the rows (keeping the single buffer's capacity); the next row starts dense again.</summary>
         internal void Clear()
         {
             _valueCount = 0;
+            _rowCount = 0;
             _rowOffsets.RemoveRange(1, _rowOffsets.Count - 1);
             _indices = null;
         }
 
-        internal TrainingData Build(float[] labels, float[]? weights) =>
-            _indices is null
-                ? TrainingData.Dense(featureCount, TakeValues(), labels, weights)
-                : TrainingData.Sparse(featureCount, _rowOffsets.ToArray(), _indices.ToArray(), TakeValues(), labels, weights);
+        internal TrainingData Build(float[] labels, float[]? weights)
+        {
+            if (_indices is not null)
+            {
+                return TrainingData.Sparse(_featureCount, _rowOffsets.ToArray(), _indices.ToArray(), TakeValues(), labels, weights);
+            }
+
+            if (_fullChunks.Count == 0)
+            {
+                return TrainingData.Dense(_featureCount, TakeValues(), labels, weights);
+            }
+
+            float[][] chunks = [.. _fullChunks, _values];
+            _fullChunks.Clear();
+            _values = [];
+            return TrainingData.FromDenseChunks(_featureCount, chunks, _rowsPerChunk, labels, weights);
+        }
+
+        /// <summary>
+        /// Grows the values for one more row: a full dense chunk is set aside and a new one started; a dense array grows
+        /// (doubling) up to one chunk; CSR values (and dense values sized for a known row count that was exceeded) double.
+        /// </summary>
+        private void MakeRoom(int rowValues, string column, long rowIndex, string role)
+        {
+            bool denseChunking = _indices is null && _values.Length <= ChunkLength;
+            if (denseChunking && _valueCount == ChunkLength)
+            {
+                _fullChunks.Add(_values);
+                _values = GC.AllocateUninitializedArray<float>(ChunkLength);
+                _valueCount = 0;
+                return;
+            }
+
+            long needed = (long)_valueCount + rowValues;
+            if (needed > Array.MaxLength)
+            {
+                throw new InvalidOperationException(
+                    $"Feature column '{column}' of the {role} data, row {rowIndex}: the cached sparse feature values would exceed {Array.MaxLength} " +
+                    "(the largest .NET array); set CacheData = false to stream the data instead.");
+            }
+
+            long grown = Math.Min(Math.Max(needed, 2L * _values.Length), Array.MaxLength);
+            Array.Resize(ref _values, (int)(denseChunking ? Math.Min(grown, ChunkLength) : grown));
+        }
+
+        /// <summary>First sparse row: the dense rows so far get explicit indices and offsets, and everything continues in CSR.</summary>
+        private void SwitchToSparse()
+        {
+            if (_fullChunks.Count > 0)
+            {
+                // Rare: a sparse row after more than a chunk of dense rows; CSR needs the values in one array.
+                float[] all = new float[checked((long)_rowCount * _featureCount)];
+                int offset = 0;
+                foreach (float[] chunk in _fullChunks)
+                {
+                    chunk.CopyTo(all, offset);
+                    offset += chunk.Length;
+                }
+
+                _values.AsSpan(0, _valueCount).CopyTo(all.AsSpan(offset));
+                _fullChunks.Clear();
+                _values = all;
+                _valueCount = all.Length;
+            }
+            else
+            {
+                Array.Resize(ref _values, _valueCount); // give back room reserved for dense rows that will not come
+            }
+
+            _indices = new List<int>(_rowCount * _featureCount);
+            _rowOffsets = new List<int>(_rowCount + 1) { 0 };
+            for (int r = 0; r < _rowCount; r++)
+            {
+                for (int j = 0; j < _featureCount; j++)
+                {
+                    _indices.Add(j);
+                }
+
+                _rowOffsets.Add((r + 1) * _featureCount);
+            }
+        }
+
+        private void EnsureValidIndices(ReadOnlySpan<int> indices, string column, long rowIndex, string role)
+        {
+            int previous = -1;
+            for (int p = 0; p < indices.Length; p++)
+            {
+                if (indices[p] <= previous || indices[p] >= _featureCount)
+                {
+                    throw new ArgumentException(
+                        $"Feature column '{column}' of the {role} data, row {rowIndex}: slot index {indices[p]} at position {p} must be in " +
+                        $"[0, {_featureCount}) and greater than the previous index {previous}; the sparse vector is malformed.");
+                }
+
+                previous = indices[p];
+            }
+        }
 
         /// <summary>The values read, as an array of exactly their length: the buffer itself when it is full (it then starts
         /// afresh), otherwise a copy.</summary>

@@ -5,6 +5,45 @@ namespace MLNet.Optimizers.Training;
 /// <summary>The error for a run whose loss or parameters became NaN or infinite, with what usually fixes it.</summary>
 internal static class Divergence
 {
+    /// <summary>
+    /// How far the training loss may grow past its start: a run diverges when an epoch's mean training loss exceeds this
+    /// many times the loss at the starting point (the first batch's, before any step), or that loss's absolute value when it
+    /// is below 1e-3 is replaced by 1e-3 so a near-perfect start does not make every wobble fatal. A loss that explodes
+    /// (too large a learning rate, unnormalised features) passes this long before it overflows, which a NaN check alone only
+    /// sees once the model is already worthless.
+    /// </summary>
+    internal const double GrowthLimit = 1e3;
+
+    /// <summary>
+    /// Throws when L-BFGS claims convergence (a change tolerance, or no descent direction) without having lowered the loss
+    /// at all: the run made no progress, which on a convex objective whose gradient does not vanish means the problem is
+    /// badly scaled (features ~1e12 made the all-zero model look converged), not that the start is optimal.
+    /// </summary>
+    public static void EnsureProgress(LbfgsResult outcome)
+    {
+        bool claimsConvergence = outcome.StopReason is LbfgsStopReason.ChangeTolerance or LbfgsStopReason.LossChangeTolerance
+            or LbfgsStopReason.NotDescentDirection;
+        if (claimsConvergence && !(outcome.Loss < outcome.InitialLoss))
+        {
+            throw new InvalidOperationException(string.Format(CultureInfo.InvariantCulture,
+                "L-BFGS stopped ({0}) after {1} iteration(s) without lowering the training loss ({2:G6}) although its gradient is not zero: " +
+                "the run made no progress and the model would be no better than its starting point. Normalise the features (e.g. " +
+                "NormalizeMeanVariance, to mean 0 and variance 1): features of huge or very different magnitudes (e.g. timestamps) " +
+                "make the first steps vanish.", outcome.StopReason, outcome.Iterations, outcome.InitialLoss));
+        }
+    }
+
+    /// <summary>Throws when <paramref name="epochLoss"/> has grown past <see cref="GrowthLimit"/> times <paramref name="startLoss"/>.</summary>
+    public static void EnsureBounded(int epoch, double startLoss, double epochLoss, double learningRate)
+    {
+        double limit = GrowthLimit * Math.Max(Math.Abs(startLoss), 1e-3);
+        if (epochLoss > limit)
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"Training diverged in epoch {epoch}: the training loss grew to {epochLoss:G6}, more than {GrowthLimit:G0} times its start ({startLoss:G6}). Use a smaller learning rate (the last was {learningRate:G6}), normalise the features (e.g. to mean 0 and variance 1), or clip gradients with GradientClipNorm."));
+        }
+    }
+
     /// <summary>"Training diverged in epoch <paramref name="epoch"/>: <paramref name="what"/> became NaN or infinite", and remedies.</summary>
     public static InvalidOperationException In(int epoch, string what, double learningRate) =>
         new(string.Create(CultureInfo.InvariantCulture,

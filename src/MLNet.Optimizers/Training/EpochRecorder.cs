@@ -29,7 +29,7 @@ internal sealed class EpochRecorder
         _options = options;
         _earlyStopping = new EarlyStopping(options.EarlyStoppingTolerance, options.EarlyStoppingPatience,
             keepBest: options.KeepBestModel && validation is not null, parameterCount);
-        _history = new List<EpochReport>(options.NumberOfEpochs);
+        _history = []; // not sized by NumberOfEpochs: int.MaxValue ("until early stopping") is a valid setting
     }
 
     /// <summary>The epochs recorded so far.</summary>

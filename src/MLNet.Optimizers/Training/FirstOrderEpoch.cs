@@ -52,6 +52,9 @@ internal sealed class FirstOrderEpoch
     /// <summary>Optimizer steps taken so far.</summary>
     public long Steps => _stepper.State.Step;
 
+    /// <summary>The loss of the run's first batch, at the starting point (NaN before it): the reference for divergence.</summary>
+    public double StartLoss { get; private set; } = double.NaN;
+
     /// <summary>
     /// Runs epoch <paramref name="epoch"/> over <paramref name="train"/>, stepping <paramref name="parameters"/>, then writes
     /// the optimizer's evaluation point (schedule-free rules: x) to <paramref name="evaluationPoint"/>.
@@ -145,6 +148,11 @@ internal sealed class FirstOrderEpoch
         if (!double.IsFinite(loss))
         {
             throw Divergence.In(epoch, "the training loss", LearningRate);
+        }
+
+        if (double.IsNaN(StartLoss))
+        {
+            StartLoss = loss;
         }
 
         if (_sparseGradient is null)

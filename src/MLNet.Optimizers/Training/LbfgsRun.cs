@@ -41,6 +41,7 @@ internal sealed class LbfgsRun
         var l1 = new LbfgsL1Penalty(_options.L1Regularization, 0, _layout.WeightCount);
         var outcome = _lbfgs.Minimize(_parameters, PenalisedLoss, _options.NumberOfEpochs, maxEvaluations: int.MaxValue, OnIteration,
             _options.CancellationToken, l1);
+        Divergence.EnsureProgress(outcome);
         return _recorder.Result(_layout, _parameters, outcome.StopReason);
     }
 

@@ -222,6 +222,7 @@ public sealed class TrainingLoop
         for (int epoch = 1; epoch <= options.NumberOfEpochs; epoch++)
         {
             double trainingLoss = epochSteps.Run(epoch, train, parameters, evaluationPoint);
+            Divergence.EnsureBounded(epoch, epochSteps.StartLoss, trainingLoss, epochSteps.LearningRate);
             if (recorder.EndEpoch(epoch, epochSteps.Steps, trainingLoss, evaluationPoint, epochSteps.LearningRate))
             {
                 break;

@@ -41,8 +41,10 @@ public class TrainingOptions
     public bool Shuffle = Defaults.Shuffle;
 
     /// <summary>The seed of the shuffling and of the <see cref="ValidationFraction"/> split. Null: <see cref="TrainingLoop"/>
-    /// uses 0; the ML.NET trainers draw one from the <c>MLContext</c> (deterministic when the context was created with a
-    /// seed).</summary>
+    /// uses 0; an ML.NET trainer draws one from its <c>MLContext</c> when it is created and uses it for every <c>Fit</c>, so
+    /// fits of one trainer, serial or concurrent, give the same model, and trainers created in the same order on contexts with
+    /// the same seed get the same seeds (creating trainers concurrently on one context races for its generator: set a seed
+    /// then).</summary>
     /// <value>Default null.</value>
     public int? Seed;
 

@@ -124,6 +124,28 @@ public class ObjectiveTests
     }
 
     [Theory]
+    [InlineData(0L)] // every size through the tile kernels, which then read rows gathered from the chunks
+    [InlineData(long.MaxValue)] // the double path, which reads each row where it is
+    public void Dense_data_in_chunks_give_the_results_of_one_array_bit_for_bit(long exactDenseMultiplyAdds)
+    {
+        var synthetic = SyntheticData.Create(LabelKind.Multiclass, rowCount: 1003, featureCount: 37, seed: 9, weighted: true, classCount: ClassCount);
+        var whole = synthetic.Dense();
+        const int rowsPerChunk = 100;
+        float[] features = whole.DenseFeatures!;
+        float[][] chunks = [.. features.Chunk(rowsPerChunk * whole.FeatureCount)];
+        var chunked = TrainingData.FromDenseChunks(whole.FeatureCount, chunks, rowsPerChunk, whole.Labels.ToArray(), whole.Weights.ToArray());
+        var objective = new SoftmaxObjective(ClassCount) { ExactDenseMultiplyAdds = exactDenseMultiplyAdds };
+        var parameters = SyntheticData.RandomVector(objective.LayoutFor(whole).ParameterCount, seed: 4, scale: 0.3);
+
+        var (loss, gradient) = Evaluate(objective, whole, parameters);
+        var (chunkedLoss, chunkedGradient) = Evaluate(objective, chunked, parameters);
+
+        Assert.Null(chunked.DenseFeatures);
+        Assert.Equal(loss, chunkedLoss);
+        Assert.Equal(Bits(gradient), Bits(chunkedGradient));
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public void Many_blocks_in_parallel_match_one_block_and_repeat_bit_for_bit(bool sparse)

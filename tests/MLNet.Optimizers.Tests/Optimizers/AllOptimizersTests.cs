@@ -8,7 +8,7 @@ namespace MLNet.Optimizers.Tests.Optimizers;
 /// </summary>
 public class AllOptimizersTests
 {
-    private static readonly Dictionary<string, Func<FirstOrderOptimizer>> Configurations = new()
+    internal static readonly Dictionary<string, Func<FirstOrderOptimizer>> Configurations = new()
     {
         ["Sgd"] = () => new Sgd(learningRate: 0.05),
         ["Sgd weight decay"] = () => new Sgd(learningRate: 0.05, weightDecay: 1e-3),

@@ -407,29 +407,43 @@ public class LbfgsTests
     [Fact]
     public void Tiny_step_stops_on_change_tolerance()
     {
-        // f = 1000·x, g = 1000, d = −1000; t = min(1, 1/1000)·1e-3 = 1e-6, so max|t·d| = 1e-3 ≤ 1e-2,
-        // while the loss changes by 1 (not below 1e-2): the step rule fires first.
+        // f = 1000·x, g = 1000, d = −1000. Iteration 1: t = min(1, 1/1000)·1e-6 = 1e-9, max|t·d| = 1e-6 (never a stop on the
+        // first step). Iteration 2: no curvature pair (y = 0), d = −1000, t = 1e-6, max|t·d| = 1e-3 ≤ 1e-2,
+        // while the loss changes by 1 (not below 1e-2): the step rule fires.
+        float[] p = [0f];
+        var result = new Lbfgs(learningRate: 1e-6, changeTolerance: 1e-2, lineSearch: LineSearch.None)
+            .Minimize(p, (x, g) => { g[0] = 1000; return 1000.0 * x[0]; }, maxIterations: 10);
+
+        Assert.Equal(LbfgsStopReason.ChangeTolerance, result.StopReason);
+        Assert.Equal(2, result.Iterations);
+        Assert.Equal(-1.001e-3, p[0], 1e-9);
+    }
+
+    [Fact]
+    public void The_first_step_never_counts_as_convergence()
+    {
+        // PyTorch stops here after one iteration (max|t·d| = 1e-3 ≤ 1e-2), although nothing shows the run has converged: the
+        // first step length is only min(1, 1/‖g‖₁)·γ. Badly scaled features (~1e12) made that first step vanish and the
+        // all-zero model was reported as converged.
         float[] p = [0f];
         var result = new Lbfgs(learningRate: 1e-3, changeTolerance: 1e-2, lineSearch: LineSearch.None)
             .Minimize(p, (x, g) => { g[0] = 1000; return 1000.0 * x[0]; }, maxIterations: 10);
 
-        Assert.Equal(LbfgsStopReason.ChangeTolerance, result.StopReason);
-        Assert.Equal(1, result.Iterations);
-        Assert.Equal(-1e-3, p[0], 1e-9);
+        Assert.Equal(LbfgsStopReason.MaxIterations, result.StopReason);
     }
 
     [Fact]
     public void Unchanged_loss_stops_on_loss_change_tolerance()
     {
-        // f = x², x0 = 1, γ = 2: g = 2, d = −2, t = min(1, 1/2)·2 = 1, x = 1 − 2 = −1 and f(−1) = f(1) = 1:
-        // the step is 2 but the loss change is 0 < 1e-9.
+        // f = x², x0 = 1, γ = 2. Iteration 1: t = min(1, 1/2)·2 = 1, x = −1, f unchanged (not a stop on the first step).
+        // Iteration 2: s = −2, y = −4, ρ = 1/8, H = 1/2, two-loop d = 1, t = 2: x = 1 and f(1) = f(−1): the loss change 0 stops.
         float[] p = [1f];
         var result = new Lbfgs(learningRate: 2, lineSearch: LineSearch.None)
             .Minimize(p, (x, g) => { g[0] = 2 * x[0]; return (double)x[0] * x[0]; }, maxIterations: 10);
 
         Assert.Equal(LbfgsStopReason.LossChangeTolerance, result.StopReason);
-        Assert.Equal(1, result.Iterations);
-        Assert.Equal(-1f, p[0]);
+        Assert.Equal(2, result.Iterations);
+        Assert.Equal(1f, p[0]);
     }
 
     [Fact]

@@ -88,4 +88,21 @@ public class RmsPropTests
 
         return (theta, squareAvg, gradAvg, buffer);
     }
+
+    [Fact]
+    public void Centered_variance_that_rounds_below_zero_is_clamped_instead_of_giving_nan()
+    {
+        // A constant gradient makes the centered variance E[g²] − E[g]² = (1 − αᵗ)·αᵗ·g² vanish; once it is below
+        // float rounding the difference can come out negative, and PyTorch's sqrt turns that into NaN.
+        var rule = new RmsProp(learningRate: 0.01, alpha: 0.9, centered: true);
+        float[] parameters = new float[11];
+        float[] gradient = Enumerable.Range(0, 11).Select(i => 0.1f + 0.37f * i).ToArray();
+        var state = rule.CreateState(parameters.Length);
+        for (int step = 0; step < 2000; step++)
+        {
+            rule.Step(parameters, gradient, state);
+        }
+
+        Assert.All(parameters, value => Assert.True(float.IsFinite(value), $"parameter {value}"));
+    }
 }

@@ -70,7 +70,9 @@ public class MlNetParityTests
         var a = mlContext.Regression.Evaluate(ours.Fit(split.TrainSet).Transform(split.TestSet));
         var b = mlContext.Regression.Evaluate(theirs.Fit(split.TrainSet).Transform(split.TestSet));
 
-        AssertRelativelyClose(b.RSquared, a.RSquared);
+        // Since L-BFGS no longer stops on its first iteration's step it reaches the least-squares optimum (R² 0.527 here),
+        // slightly above SDCA's 0.521: ours must be at least as good, within 1%.
+        Assert.True(a.RSquared >= b.RSquared * (1 - MetricTolerance), $"R2 {a.RSquared} below SDCA's {b.RSquared} by more than 1%");
         Assert.True(a.RSquared > 0.4, $"R2 {a.RSquared}");
     }
 

@@ -63,6 +63,20 @@ public class TrainingBehaviourTests
     }
 
     [Fact]
+    public void Without_a_seed_concurrent_fits_of_one_trainer_on_a_seeded_context_give_the_serial_model()
+    {
+        var mlContext = new MLContext(seed: 4);
+        var data = mlContext.Data.LoadFromEnumerable(SmallBinaryRows());
+        var trainer = mlContext.BinaryClassification.Trainers.LogisticRegression(MiniBatchOptions(seed: null));
+        float[] serial = Weights(trainer.Fit(data));
+
+        var concurrent = new float[8][];
+        Parallel.For(0, concurrent.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => concurrent[i] = Weights(trainer.Fit(data)));
+
+        Assert.All(concurrent, weights => Assert.Equal(serial, weights));
+    }
+
+    [Fact]
     public void Warm_start_continues_where_the_first_fit_stopped_for_every_model_type()
     {
         // Full-batch SGD without momentum has no optimizer state, so 5 epochs + 5 warm-started epochs are exactly 10 epochs.

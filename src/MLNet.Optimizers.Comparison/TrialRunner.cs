@@ -69,8 +69,9 @@ internal sealed class TrialRunner
     {
         FoldData data = _folds[fold];
         var mlContext = new MLContext(_seed);
-        var trainingLoss = new List<double>(epochs);
-        var validationLoss = new List<double>(epochs);
+        // Grown as epochs end, not sized up front: a huge epoch count (e.g. int.MaxValue with early stopping) must not allocate.
+        var trainingLoss = new List<double>();
+        var validationLoss = new List<double>();
         ITransformer model = _trainer.Fit(mlContext, candidate, epochs, data.Train, data.TrainRows, data.HeldOutRows, report =>
         {
             trainingLoss.Add(report.TrainingLoss);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using System.Globalization;
 using System.Xml.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -288,6 +289,47 @@ public class OptimizerComparisonRunTests
 
         Assert.Equal(serial.Curves.Select(c => c.ValidationLoss), parallel.Curves.Select(c => c.ValidationLoss));
     }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void RanksSharingTheTrials_GiveTheSingleProcessLeaderboard(int ranks)
+    {
+        ComparisonResult Run(ICommunicator communicator)
+        {
+            var mlContext = new MLContext(seed: 1);
+            var options = IrisOptions(mlContext, TimeProvider.System, TimeSpan.FromHours(1));
+            options.MaximumNumberOfEpochs = 9;
+            options.Communicator = communicator;
+            // Log-loss leaves no ties, which the leaderboard would break by fit time.
+            options.PrimaryMetric = ComparisonMetric.LogLoss;
+            // A learning rate that diverges, so that a failure message travels between the ranks too.
+            options.Candidates = [.. OptimizerComparison.DefaultCandidates([0.3, 1]), new ComparisonCandidate(new Sgd(learningRate: 1e30))];
+            return new OptimizerComparison(mlContext).Run(options);
+        }
+
+        ComparisonResult single = Run(SingleProcessCommunicator.Instance);
+        ComparisonResult[] distributed = ThreadCommunicators.Run(ranks, Run);
+
+        Assert.Contains(single.Leaderboard, row => row.Status == CandidateStatus.Diverged && row.Note is not null);
+        string[] expected = [.. single.Leaderboard.Select(EveryColumnButFitTime)];
+        foreach (ComparisonResult rank in distributed)
+        {
+            Assert.Equal(expected, rank.Leaderboard.Select(EveryColumnButFitTime));
+            Assert.Equal(single.Curves.Select(c => c.ValidationLoss), rank.Curves.Select(c => c.ValidationLoss));
+            Assert.False(rank.Cancelled);
+        }
+
+        Assert.NotNull(distributed[0].BestModel);
+        Assert.All(distributed.Skip(1), rank => Assert.Null(rank.BestModel));
+    }
+
+    /// <summary>A leaderboard row as text, every double in round-trip form, fit time left out.</summary>
+    private static string EveryColumnButFitTime(LeaderboardRow row) => string.Join("|",
+        row.Rank, row.CandidateIndex, row.Name, row.Label, row.Configuration, row.LearningRate.ToString("R", CultureInfo.InvariantCulture),
+        string.Join(";", row.Metrics.Select(m => $"{m.Key}:{string.Join(",", m.Value.PerFold.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))}")),
+        row.PrimaryMetricMean.ToString("R", CultureInfo.InvariantCulture), row.FinalTrainingLoss?.ToString("R", CultureInfo.InvariantCulture),
+        row.EpochsToWithinOnePercent, row.EpochsTrained, row.BestRung, row.RungReached, row.Status, row.Note);
 
     [Fact]
     public void PrimaryMetricOfAnotherTask_IsRejectedByName()

@@ -71,17 +71,22 @@ internal sealed class SuccessiveHalvingSearch(SuccessiveHalvingSchedule schedule
     {
         int folds = runner.FoldCount;
         var outcomes = new TrialOutcome?[alive.Count * folds];
-        var failed = new bool[alive.Count];
+        // A candidate's folds after its first failed fold are skipped; the folds before it always run, so the failure reported
+        // (the first in fold order) is the same for any thread or rank count.
+        var firstFailedFold = Enumerable.Repeat(int.MaxValue, alive.Count).ToArray();
         Parallel.ForEach(Partitioner.Create(Enumerable.Range(0, outcomes.Length).Where(exchange.Owns), EnumerablePartitionerOptions.NoBuffering),
             new ParallelOptions { MaxDegreeOfParallelism = parallelism },
             item =>
             {
-                int candidate = item / folds;
-                outcomes[item] = Volatile.Read(ref failed[candidate]) ? TrialOutcome.Skipped
-                    : RunTrial(alive[candidate].Candidate, rung, epochs, item % folds);
+                int candidate = item / folds, fold = item % folds;
+                outcomes[item] = Volatile.Read(ref firstFailedFold[candidate]) < fold ? TrialOutcome.Skipped
+                    : RunTrial(alive[candidate].Candidate, rung, epochs, fold);
                 if (outcomes[item]!.Failure is not null)
                 {
-                    Volatile.Write(ref failed[candidate], true);
+                    lock (firstFailedFold)
+                    {
+                        firstFailedFold[candidate] = Math.Min(firstFailedFold[candidate], fold);
+                    }
                 }
             });
         if (exchange.Distributed)

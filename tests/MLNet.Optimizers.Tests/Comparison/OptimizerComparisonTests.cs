@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Time.Testing;
-using System.Globalization;
 using System.Xml.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.Optimizers.Comparison;
+using MLNet.Optimizers.MpiHost;
 
 namespace MLNet.Optimizers.Tests.Comparison;
 
@@ -312,10 +312,10 @@ public class OptimizerComparisonRunTests
         ComparisonResult[] distributed = ThreadCommunicators.Run(ranks, Run);
 
         Assert.Contains(single.Leaderboard, row => row.Status == CandidateStatus.Diverged && row.Note is not null);
-        string[] expected = [.. single.Leaderboard.Select(EveryColumnButFitTime)];
+        string[] expected = [.. single.Leaderboard.Select(DistributedComparison.EveryColumnButFitTime)];
         foreach (ComparisonResult rank in distributed)
         {
-            Assert.Equal(expected, rank.Leaderboard.Select(EveryColumnButFitTime));
+            Assert.Equal(expected, rank.Leaderboard.Select(DistributedComparison.EveryColumnButFitTime));
             Assert.Equal(single.Curves.Select(c => c.ValidationLoss), rank.Curves.Select(c => c.ValidationLoss));
             Assert.False(rank.Cancelled);
         }
@@ -323,13 +323,6 @@ public class OptimizerComparisonRunTests
         Assert.NotNull(distributed[0].BestModel);
         Assert.All(distributed.Skip(1), rank => Assert.Null(rank.BestModel));
     }
-
-    /// <summary>A leaderboard row as text, every double in round-trip form, fit time left out.</summary>
-    private static string EveryColumnButFitTime(LeaderboardRow row) => string.Join("|",
-        row.Rank, row.CandidateIndex, row.Name, row.Label, row.Configuration, row.LearningRate.ToString("R", CultureInfo.InvariantCulture),
-        string.Join(";", row.Metrics.Select(m => $"{m.Key}:{string.Join(",", m.Value.PerFold.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))}")),
-        row.PrimaryMetricMean.ToString("R", CultureInfo.InvariantCulture), row.FinalTrainingLoss?.ToString("R", CultureInfo.InvariantCulture),
-        row.EpochsToWithinOnePercent, row.EpochsTrained, row.BestRung, row.RungReached, row.Status, row.Note);
 
     [Fact]
     public void PrimaryMetricOfAnotherTask_IsRejectedByName()

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
 using MLNet.Optimizers.Comparison;
+using MLNet.Optimizers.Training;
 using OptimizerComparisonSample;
 using Spectre.Console;
 
@@ -17,7 +18,8 @@ Console.CancelKeyPress += (_, e) =>
     cancellation.Cancel();
 };
 
-RootCommand root = CommandLine.Create(settings => Comparison.Run(settings, cancellation.Token));
+ICommunicator? communicator = null;
+RootCommand root = CommandLine.Create(settings => Comparison.Run(settings, communicator!, cancellation.Token));
 ParseResult parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {
@@ -25,7 +27,19 @@ if (parsed.Errors.Count > 0)
     return 2;
 }
 
-return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
+// Under mpirun every rank runs this program with the same arguments: the ranks share the trials and rank 0 alone prints and
+// writes the reports.
+try
+{
+    communicator = Ranks.Start();
+}
+catch (DllNotFoundException error)
+{
+    Console.Error.WriteLine($"error: started by an MPI launcher but {Comparison.OneLine(error.Message)}");
+    return 1;
+}
+
+return Ranks.Stop(communicator, parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }));
 
 namespace OptimizerComparisonSample
 {
@@ -34,7 +48,7 @@ namespace OptimizerComparisonSample
     {
         private const int ExitCancelled = 130;
 
-        public static int Run(Settings settings, CancellationToken cancellationToken)
+        public static int Run(Settings settings, ICommunicator communicator, CancellationToken cancellationToken)
         {
             try
             {
@@ -51,14 +65,14 @@ namespace OptimizerComparisonSample
                 var total = Stopwatch.StartNew();
                 foreach ((CsvDataSet dataset, int index) in datasets.Select((d, i) => (d, i)))
                 {
-                    // Each data set gets an equal share of what is left of the budget.
-                    TimeSpan budget = (settings.Budget - total.Elapsed) / (datasets.Length - index);
+                    // Each data set gets an equal share of what is left of the budget, as rank 0's clock tells.
+                    TimeSpan budget = Ranks.FromRankZero(communicator, (settings.Budget - total.Elapsed) / (datasets.Length - index));
                     if (budget <= TimeSpan.Zero)
                     {
                         throw new UsageException($"--budget {settings.Budget.TotalSeconds:0} s ran out before {dataset.Name}; raise it.");
                     }
 
-                    if (!Compare(dataset, settings, budget, Path.Combine(outputRoot, dataset.Name), cancellationToken))
+                    if (!Compare(dataset, settings, communicator, budget, Path.Combine(outputRoot, dataset.Name), cancellationToken))
                     {
                         return ExitCancelled;
                     }
@@ -96,7 +110,8 @@ namespace OptimizerComparisonSample
         }
 
         /// <summary>Runs one data set; false when it was cancelled (its reports then hold what completed).</summary>
-        private static bool Compare(CsvDataSet dataset, Settings settings, TimeSpan budget, string directory, CancellationToken cancellationToken)
+        private static bool Compare(CsvDataSet dataset, Settings settings, ICommunicator communicator, TimeSpan budget, string directory,
+            CancellationToken cancellationToken)
         {
             foreach (string line in dataset.Describe())
             {
@@ -110,7 +125,14 @@ namespace OptimizerComparisonSample
             options.NumberOfFolds = settings.Folds;
             options.Seed = settings.Seed;
             options.TimeBudget = budget;
+            options.Communicator = communicator;
             ComparisonResult result = ConsoleReport.RunWithProgress(new OptimizerComparison(mlContext), options, cancellationToken);
+            if (communicator.Rank != 0)
+            {
+                return !result.Cancelled;
+            }
+
+
             ConsoleReport.ShowLeaderboard(result);
             if (ComparisonReport.BudgetLine(result) is string cut)
             {

@@ -178,7 +178,7 @@ public sealed class ComparisonResult
     /// <summary>
     /// The pipeline prefix and the winner's trainer with exactly <see cref="LeaderboardRow.TrainerOptions"/> of
     /// <see cref="Best"/>, refitted on all the data (multiclass: followed by a key-to-value mapping of <c>PredictedLabel</c>).
-    /// Null when the run was cancelled. Save it with <c>SaveBestModel</c> or <c>mlContext.Model.Save</c>.
+    /// Null when the run was cancelled, and on every rank but 0 of a distributed comparison (see <see cref="OptimizerComparisonOptions.Communicator"/>). Save it with <c>SaveBestModel</c> or <c>mlContext.Model.Save</c>.
     /// </summary>
     public required ITransformer? BestModel { get; init; }
 

@@ -108,7 +108,8 @@ public sealed class OptimizerComparison
 
         var states = candidates.Select((candidate, index) => new CandidateState(candidate, index)).ToList();
         var search = new SuccessiveHalvingSearch(schedule, runner, budget, primary,
-            options.MaxDegreeOfParallelism ?? Environment.ProcessorCount, progress, log);
+            options.MaxDegreeOfParallelism ?? Environment.ProcessorCount,
+            new TrialExchange(options.Communicator, ComparisonMetrics.For(options.Task)), progress, log);
         TimeSpan searchStart = budget.Elapsed;
         search.Run(states);
         TimeSpan? budgetToComplete = search.StoppedInRung is null || search.EpochsTrained == 0 ? null
@@ -127,7 +128,8 @@ public sealed class OptimizerComparison
         }
 
         ITransformer? bestModel = null;
-        if (!search.Cancelled)
+        bool refits = !search.Cancelled && options.Communicator.Rank == 0;
+        if (refits)
         {
             Info(log, $"Best: {best.Label} ({ComparisonMetrics.ShortName(primary)} {best.PrimaryMetricMean:F4} after {best.EpochsTrained} epochs); " +
                 $"refitting on all {labels.RowCount} rows.");
@@ -154,7 +156,7 @@ public sealed class OptimizerComparison
             BudgetExhausted = budget.Exhausted,
             StoppedInRung = search.StoppedInRung,
             EstimatedBudgetToComplete = budget.Exhausted ? budgetToComplete : null,
-            Cancelled = bestModel is null,
+            Cancelled = search.Cancelled || (refits && bestModel is null),
         };
     }
 
@@ -198,6 +200,12 @@ public sealed class OptimizerComparison
         Check.AtLeast(options.NumberOfFolds, 2, nameof(options.NumberOfFolds));
         Check.AtLeast(options.MaximumNumberOfEpochs, 1, nameof(options.MaximumNumberOfEpochs));
         Check.AtLeast(options.ReductionFactor, 2, nameof(options.ReductionFactor));
+        if (options.Communicator is null)
+        {
+            throw new ArgumentNullException(nameof(options),
+                "OptimizerComparisonOptions.Communicator must be an ICommunicator (SingleProcessCommunicator.Instance for one process); got null.");
+        }
+
         if (options.MaxDegreeOfParallelism is int parallelism)
         {
             Check.AtLeast(parallelism, 1, nameof(options.MaxDegreeOfParallelism));

@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using MLNet.Optimizers.Training;
 
 namespace MLNet.Optimizers.Comparison;
 
@@ -79,4 +80,14 @@ public sealed class OptimizerComparisonOptions
     /// batch: one step per epoch, which starves first-order rules in a short comparison). Default 32.
     /// </summary>
     public int? BatchSize { get; set; } = 32;
+
+    /// <summary>
+    /// The ranks that share the comparison's trials: each rank runs the (candidate, fold) trials whose index modulo the rank
+    /// count is its rank, every rank receives every outcome and takes the same promotion decisions, and rank 0 alone refits
+    /// the best model (<see cref="ComparisonResult.BestModel"/> is null on the other ranks). Every rank passes the same data
+    /// and options. The leaderboard is the single-process one, fit times aside. For MPI use <c>MpiCommunicator</c> from
+    /// MLNet.Optimizers.Distributed; see docs/distributed.md.
+    /// </summary>
+    /// <value>Default <see cref="SingleProcessCommunicator.Instance"/>: this process runs every trial.</value>
+    public ICommunicator Communicator { get; set; } = SingleProcessCommunicator.Instance;
 }

@@ -7,10 +7,12 @@ namespace MLNet.Optimizers.Comparison;
 
 /// <summary>
 /// Runs the rungs of a <see cref="SuccessiveHalvingSchedule"/>: every surviving candidate on every fold through the
-/// <see cref="TrialRunner"/>, within the <see cref="SearchBudget"/>, then promotes the best of each rung to the next.
+/// <see cref="TrialRunner"/>, within the <see cref="SearchBudget"/>, then promotes the best of each rung to the next. In a job of
+/// several ranks each rank runs its share of every rung's trials and the <see cref="TrialExchange"/> gives every rank all the
+/// outcomes, so every rank promotes the same candidates.
 /// </summary>
 internal sealed class SuccessiveHalvingSearch(SuccessiveHalvingSchedule schedule, TrialRunner runner, SearchBudget budget,
-    ComparisonMetric primary, int parallelism, IProgress<ComparisonProgress>? progress, IChannel log)
+    ComparisonMetric primary, int parallelism, TrialExchange exchange, IProgress<ComparisonProgress>? progress, IChannel log)
 {
     private readonly int _plannedTrials = schedule.CandidatesPerRung().Sum() * runner.FoldCount;
     private readonly Lock _progressLock = new();
@@ -61,33 +63,42 @@ internal sealed class SuccessiveHalvingSearch(SuccessiveHalvingSchedule schedule
     ];
 
     /// <summary>
-    /// Trains every candidate of the rung on every fold, the trials spread over <c>parallelism</c> threads in order
+    /// Trains every candidate of the rung on every fold, this rank's trials spread over <c>parallelism</c> threads in order
     /// (candidate by candidate, folds inside); returns the candidates that completed every fold, in the given order.
-    /// Each trial depends only on its candidate, epochs, fold and seed, so the results do not depend on the thread count.
+    /// Each trial depends only on its candidate, epochs, fold and seed, so the results do not depend on the thread or rank count.
     /// </summary>
     private List<CandidateState> RunRung(List<CandidateState> alive, int rung, int epochs)
     {
         int folds = runner.FoldCount;
-        var outcomes = new TrialOutcome[alive.Count * folds];
-        var failed = new bool[alive.Count];
-        Parallel.ForEach(Partitioner.Create(Enumerable.Range(0, outcomes.Length), EnumerablePartitionerOptions.NoBuffering),
+        var outcomes = new TrialOutcome?[alive.Count * folds];
+        // A candidate's folds after its first failed fold are skipped; the folds before it always run, so the failure reported
+        // (the first in fold order) is the same for any thread or rank count.
+        var firstFailedFold = Enumerable.Repeat(int.MaxValue, alive.Count).ToArray();
+        Parallel.ForEach(Partitioner.Create(Enumerable.Range(0, outcomes.Length).Where(exchange.Owns), EnumerablePartitionerOptions.NoBuffering),
             new ParallelOptions { MaxDegreeOfParallelism = parallelism },
             item =>
             {
-                int candidate = item / folds;
-                outcomes[item] = Volatile.Read(ref failed[candidate]) ? TrialOutcome.Skipped
-                    : RunTrial(alive[candidate].Candidate, rung, epochs, item % folds);
-                if (outcomes[item].Failure is not null)
+                int candidate = item / folds, fold = item % folds;
+                outcomes[item] = Volatile.Read(ref firstFailedFold[candidate]) < fold ? TrialOutcome.Skipped
+                    : RunTrial(alive[candidate].Candidate, rung, epochs, fold);
+                if (outcomes[item]!.Failure is not null)
                 {
-                    Volatile.Write(ref failed[candidate], true);
+                    lock (firstFailedFold)
+                    {
+                        firstFailedFold[candidate] = Math.Min(firstFailedFold[candidate], fold);
+                    }
                 }
             });
+        if (exchange.Distributed)
+        {
+            ShareOutcomes(outcomes, epochs);
+        }
 
         var completed = new List<CandidateState>();
         for (int candidate = 0; candidate < alive.Count; candidate++)
         {
             CandidateState state = alive[candidate];
-            TrialOutcome[] trials = outcomes[(candidate * folds)..((candidate + 1) * folds)];
+            TrialOutcome[] trials = outcomes[(candidate * folds)..((candidate + 1) * folds)]!;
             state.FitTime += trials.Aggregate(TimeSpan.Zero, (sum, trial) => sum + trial.Duration);
             if (trials.FirstOrDefault(trial => trial.Failure is not null) is { Failure: CandidateStatus status } first)
             {
@@ -107,6 +118,27 @@ internal sealed class SuccessiveHalvingSearch(SuccessiveHalvingSchedule schedule
         return completed;
     }
 
+    /// <summary>
+    /// Collective: gives every rank the outcomes of the trials the other ranks ran, and stops the search on every rank when any
+    /// rank ran out of time or was cancelled, so that every rank takes the same decisions from here on.
+    /// </summary>
+    private void ShareOutcomes(TrialOutcome?[] outcomes, int epochs)
+    {
+        (bool outOfTime, bool cancelled) = exchange.Share(outcomes, epochs, budget.Exhausted, _cancelled);
+        if (outOfTime)
+        {
+            budget.MarkExhausted();
+        }
+
+        if (cancelled)
+        {
+            _cancelled = true;
+        }
+
+        long othersEpochs = Enumerable.Range(0, outcomes.Length).Where(trial => !exchange.Owns(trial)).Sum(trial => (long)outcomes[trial]!.EpochsTrained);
+        Interlocked.Add(ref _epochsTrained, othersEpochs);
+    }
+
     /// <summary>One candidate on one fold; never throws for the candidate's own failures, which the outcome carries.</summary>
     private TrialOutcome RunTrial(ComparisonCandidate candidate, int rung, int epochs, int fold)
     {
@@ -120,28 +152,30 @@ internal sealed class SuccessiveHalvingSearch(SuccessiveHalvingSchedule schedule
             fold, 0, budget.Elapsed, budget.Total);
         Report(where);
         var clock = Stopwatch.StartNew();
+        int epochsTrained = 0;
         try
         {
             FoldScore score = runner.Run(candidate, epochs, fold, budget.RunToken, report =>
             {
+                epochsTrained++;
                 Interlocked.Increment(ref _epochsTrained);
                 Report(where with { Epoch = report.Epoch, Elapsed = budget.Elapsed });
             });
-            return new TrialOutcome(score, null, null, clock.Elapsed);
+            return new TrialOutcome(score, null, null, clock.Elapsed, epochsTrained);
         }
         catch (OperationCanceledException)
         {
             StopForLackOfTime();
-            return TrialOutcome.Skipped with { Duration = clock.Elapsed };
+            return TrialOutcome.Skipped with { Duration = clock.Elapsed, EpochsTrained = epochsTrained };
         }
         catch (InvalidOperationException diverged)
         {
-            return new TrialOutcome(null, CandidateStatus.Diverged, diverged.Message, clock.Elapsed);
+            return new TrialOutcome(null, CandidateStatus.Diverged, diverged.Message, clock.Elapsed, epochsTrained);
         }
         catch (Exception refused) when (refused is NotSupportedException or ArgumentException)
         {
             // One candidate's unsupported setting must not end the comparison of the others.
-            return new TrialOutcome(null, CandidateStatus.Failed, refused.Message, clock.Elapsed);
+            return new TrialOutcome(null, CandidateStatus.Failed, refused.Message, clock.Elapsed, epochsTrained);
         }
     }
 
@@ -220,12 +254,6 @@ internal sealed class SuccessiveHalvingSearch(SuccessiveHalvingSchedule schedule
         state.Candidate.Optimizer is Lbfgs ? CandidateStatus.Converged : CandidateStatus.StoppedEarly;
 
     private void Info(string message) => log.Info(MessageSensitivity.None, message);
-
-    /// <summary>What one trial gave: a score, or a failure with its message, or neither (skipped or cut by the budget).</summary>
-    private sealed record TrialOutcome(FoldScore? Score, CandidateStatus? Failure, string? Message, TimeSpan Duration)
-    {
-        public static TrialOutcome Skipped { get; } = new(null, null, null, TimeSpan.Zero);
-    }
 
     internal static string Plural(int count, string noun) => string.Create(CultureInfo.InvariantCulture, $"{count} {noun}{(count == 1 ? "" : "s")}");
 }

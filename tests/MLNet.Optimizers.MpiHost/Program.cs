@@ -17,8 +17,11 @@ try
             var (parameters, objective) = DistributedFits.Fit(args[1], args[2], mpi);
             Console.WriteLine($"rank {mpi.Rank}: objective {objective.ToString("R", CultureInfo.InvariantCulture)} parameters {Format([.. parameters.Select(p => (double)p)])}");
             break;
+        case "compare" when args.Length == 2:
+            Console.WriteLine($"rank {mpi.Rank}: {DistributedComparison.Leaderboard(args[1], mpi)}");
+            break;
         default:
-            throw new ArgumentException($"Unknown command '{string.Join(' ', args)}'; expected: collectives, or fit NAME CSV.");
+            throw new ArgumentException($"Unknown command '{string.Join(' ', args)}'; expected: collectives, fit NAME CSV, or compare CSV.");
     }
 }
 catch (Exception e)

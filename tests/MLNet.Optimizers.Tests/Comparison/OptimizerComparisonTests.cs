@@ -3,6 +3,7 @@ using System.Xml.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.Optimizers.Comparison;
+using MLNet.Optimizers.MpiHost;
 
 namespace MLNet.Optimizers.Tests.Comparison;
 
@@ -287,6 +288,40 @@ public class OptimizerComparisonRunTests
         }
 
         Assert.Equal(serial.Curves.Select(c => c.ValidationLoss), parallel.Curves.Select(c => c.ValidationLoss));
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void RanksSharingTheTrials_GiveTheSingleProcessLeaderboard(int ranks)
+    {
+        ComparisonResult Run(ICommunicator communicator)
+        {
+            var mlContext = new MLContext(seed: 1);
+            var options = IrisOptions(mlContext, TimeProvider.System, TimeSpan.FromHours(1));
+            options.MaximumNumberOfEpochs = 9;
+            options.Communicator = communicator;
+            // Log-loss leaves no ties, which the leaderboard would break by fit time.
+            options.PrimaryMetric = ComparisonMetric.LogLoss;
+            // A learning rate that diverges, so that a failure message travels between the ranks too.
+            options.Candidates = [.. OptimizerComparison.DefaultCandidates([0.3, 1]), new ComparisonCandidate(new Sgd(learningRate: 1e30))];
+            return new OptimizerComparison(mlContext).Run(options);
+        }
+
+        ComparisonResult single = Run(SingleProcessCommunicator.Instance);
+        ComparisonResult[] distributed = ThreadCommunicators.Run(ranks, Run);
+
+        Assert.Contains(single.Leaderboard, row => row.Status == CandidateStatus.Diverged && row.Note is not null);
+        string[] expected = [.. single.Leaderboard.Select(DistributedComparison.EveryColumnButFitTime)];
+        foreach (ComparisonResult rank in distributed)
+        {
+            Assert.Equal(expected, rank.Leaderboard.Select(DistributedComparison.EveryColumnButFitTime));
+            Assert.Equal(single.Curves.Select(c => c.ValidationLoss), rank.Curves.Select(c => c.ValidationLoss));
+            Assert.False(rank.Cancelled);
+        }
+
+        Assert.NotNull(distributed[0].BestModel);
+        Assert.All(distributed.Skip(1), rank => Assert.Null(rank.BestModel));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNet.Optimizers.Tests.Support;
 using MLNet.Optimizers.Trainers;
 
 namespace MLNet.Optimizers.Benchmarks;
@@ -83,19 +84,4 @@ public static class ReadMemoryCheck
         public float[] Features { get; set; } = [];
     }
 
-    /// <summary>A view that reports its row count; everything else is the inner view's.</summary>
-    private sealed class KnownRowCountView(IDataView inner, long rowCount) : IDataView
-    {
-        public bool CanShuffle => inner.CanShuffle;
-
-        public DataViewSchema Schema => inner.Schema;
-
-        public long? GetRowCount() => rowCount;
-
-        public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) =>
-            inner.GetRowCursor(columnsNeeded, rand);
-
-        public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
-            inner.GetRowCursorSet(columnsNeeded, n, rand);
-    }
 }

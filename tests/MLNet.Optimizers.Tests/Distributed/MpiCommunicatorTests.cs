@@ -4,6 +4,7 @@ using MLNet.Optimizers.Distributed;
 namespace MLNet.Optimizers.Tests.Distributed;
 
 /// <summary>The MPI binding: finding the library, and the collectives across real MPI processes.</summary>
+[Collection(MpiJobs.Name)]
 public class MpiCommunicatorTests
 {
     [Fact]

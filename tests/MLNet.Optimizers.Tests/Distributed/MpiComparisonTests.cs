@@ -7,6 +7,7 @@ namespace MLNet.Optimizers.Tests.Distributed;
 /// The optimizer comparison under a real <c>mpirun -np 2</c>: the ranks share the trials, and both must end with the leaderboard
 /// this process computes alone (the same code, tests/MLNet.Optimizers.MpiHost/DistributedComparison.cs, compiled into both).
 /// </summary>
+[Collection(MpiJobs.Name)]
 public class MpiComparisonTests
 {
     [MpiFact]

@@ -78,3 +78,13 @@ public sealed class MpiTheoryAttribute : TheoryAttribute
     /// <summary>Skips the test when MPI is missing and not required.</summary>
     public MpiTheoryAttribute() => Skip = MpiRun.SkipUnlessAvailable;
 }
+
+/// <summary>The test classes that start MPI jobs: xunit runs them one after another, so two <c>mpirun</c> jobs never start at
+/// once on one host (in the full suite under CPU load, one 2-rank job in ten runs failed within a second while another
+/// class's job was starting; run alone, the same tests never failed).</summary>
+[CollectionDefinition(Name)]
+public sealed class MpiJobs
+{
+    /// <summary>The collection's name.</summary>
+    public const string Name = "MPI jobs";
+}

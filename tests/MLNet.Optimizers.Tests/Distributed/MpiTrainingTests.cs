@@ -9,6 +9,7 @@ namespace MLNet.Optimizers.Tests.Distributed;
 /// be the same on both ranks (bit for bit) and equal the model this process trains alone on all the rows (the same code,
 /// tests/MLNet.Optimizers.MpiHost/DistributedFits.cs, compiled into both).
 /// </summary>
+[Collection(MpiJobs.Name)]
 public class MpiTrainingTests
 {
     [MpiTheory]

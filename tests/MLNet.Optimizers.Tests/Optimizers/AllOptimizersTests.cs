@@ -150,14 +150,22 @@ public class AllOptimizersTests
         float[] gradient = new float[LogisticRegression.ParameterCount];
         Run(stepper, parameters, 3); // warm up the JIT
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++)
+        // A step that allocates does so in every window; the runtime's own one-off work (tiered re-compilation under CPU load
+        // was seen to allocate ~3.5 KB on the test's thread once in ~30 suite runs) does not, so one clean window of three suffices.
+        var allocated = new long[3];
+        for (int window = 0; window < allocated.Length; window++)
         {
-            gradient.AsSpan().Fill(0.25f);
-            stepper.Step(parameters, gradient);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 20; i++)
+            {
+                gradient.AsSpan().Fill(0.25f);
+                stepper.Step(parameters, gradient);
+            }
+
+            allocated[window] = GC.GetAllocatedBytesForCurrentThread() - before;
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, allocated.Min());
     }
 
     private static void AssertDecreases(string configuration, float[] parameters, Func<float[], float[], double> lossAndGradient)

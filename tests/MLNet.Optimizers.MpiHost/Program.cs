@@ -15,10 +15,10 @@ try
             break;
         case "fit" when args.Length == 3:
             var (parameters, objective) = DistributedFits.Fit(args[1], args[2], mpi);
-            Console.WriteLine($"rank {mpi.Rank}: objective {objective.ToString("R", CultureInfo.InvariantCulture)} parameters {Format([.. parameters.Select(p => (double)p)])}");
+            WriteLine($"rank {mpi.Rank}: objective {objective.ToString("R", CultureInfo.InvariantCulture)} parameters {Format([.. parameters.Select(p => (double)p)])}");
             break;
         case "compare" when args.Length == 2:
-            Console.WriteLine($"rank {mpi.Rank}: {DistributedComparison.Leaderboard(args[1], mpi)}");
+            WriteLine($"rank {mpi.Rank}: {DistributedComparison.Leaderboard(args[1], mpi)}");
             break;
         default:
             throw new ArgumentException($"Unknown command '{string.Join(' ', args)}'; expected: collectives, fit NAME CSV, or compare CSV.");
@@ -43,7 +43,16 @@ static void Collectives(MpiCommunicator mpi)
     mpi.Broadcast(broadcast, root: mpi.Size - 1);
     double[] gathered = mpi.AllGather([r * 10.0]);
     mpi.Barrier();
-    Console.WriteLine($"rank {r}: size {mpi.Size} sum {Format(sum)} broadcast {Format(broadcast)} gather {Format(gathered)} library {mpi.Library}");
+    WriteLine($"rank {r}: size {mpi.Size} sum {Format(sum)} broadcast {Format(broadcast)} gather {Format(gathered)} library {mpi.Library}");
+}
+
+// One write of the whole line: Console.WriteLine may split a line over several writes, and mpirun then interleaved another
+// rank's line into the middle of it (seen under CPU load); a single write below the pipe's atomic size reaches mpirun whole.
+static void WriteLine(string line)
+{
+    using var stdout = Console.OpenStandardOutput();
+    stdout.Write(System.Text.Encoding.UTF8.GetBytes(line + "\n"));
+    stdout.Flush();
 }
 
 static string Format(double[] values) => string.Join(',', values.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));

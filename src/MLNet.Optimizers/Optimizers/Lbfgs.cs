@@ -265,7 +265,7 @@ public sealed class Lbfgs : IOptimizer
                 : change <= ChangeTolerance ? LbfgsStopReason.ChangeTolerance
                 : Math.Abs(loss - state.PreviousLoss) < ChangeTolerance ? LbfgsStopReason.LossChangeTolerance
                 : null;
-            bool proceed = onIteration?.Invoke(new LbfgsIteration(state.Iterations, loss, gradientMaxAbs, t, state.FunctionEvaluations)) ?? true;
+            bool proceed = onIteration?.Invoke(new LbfgsIteration(state.Iterations, loss, gradientMaxAbs, t, state.FunctionEvaluations, converged)) ?? true;
             if (converged is { } reason)
             {
                 stopReason = reason;

@@ -9,13 +9,16 @@ public readonly struct LbfgsIteration
     /// <param name="gradientMaxAbs">max |gᵢ| after the iteration.</param>
     /// <param name="stepSize">The step length t taken along the direction.</param>
     /// <param name="functionEvaluations">Objective evaluations over the whole run.</param>
-    public LbfgsIteration(long iteration, double loss, double gradientMaxAbs, double stepSize, long functionEvaluations)
+    /// <param name="stopReason">Why the run stops after this iteration, or null when it goes on.</param>
+    public LbfgsIteration(long iteration, double loss, double gradientMaxAbs, double stepSize, long functionEvaluations,
+        LbfgsStopReason? stopReason = null)
     {
         Iteration = iteration;
         Loss = loss;
         GradientMaxAbs = gradientMaxAbs;
         StepSize = stepSize;
         FunctionEvaluations = functionEvaluations;
+        StopReason = stopReason;
     }
 
     /// <summary>The iteration number over the whole run (1-based; continues across calls on one state).</summary>
@@ -35,6 +38,13 @@ public readonly struct LbfgsIteration
 
     /// <summary>Objective evaluations over the whole run (PyTorch's <c>func_evals</c>).</summary>
     public long FunctionEvaluations { get; }
+
+    /// <summary>
+    /// Why the call stops after this iteration (a tolerance met, or its iteration or evaluation budget used up), whatever the
+    /// callback returns; null when it goes on unless the callback stops it. A caller saving the state between iterations
+    /// (a checkpoint) saves only while this is null, since a continued run would not know that this one had ended.
+    /// </summary>
+    public LbfgsStopReason? StopReason { get; }
 
     /// <inheritdoc />
     public override string ToString() =>

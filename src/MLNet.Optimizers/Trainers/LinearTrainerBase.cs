@@ -91,6 +91,7 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
         TrainingDataReader reader = Reader(data, "training");
         var options = (LinearTrainerOptions)_options.Clone();
         options.Seed = _options.Seed ?? _environment.Register(Name).Rand.Next();
+        options.SeedDrawn = _options.Seed is null;
         return new TrainingLoop(CreateObjective(reader.ClassCount), options);
     }
 
@@ -187,6 +188,7 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
     {
         var options = (LinearTrainerOptions)_options.Clone();
         options.Seed = seed;
+        options.SeedDrawn = _options.Seed is null; // a resumed Fit takes the seed its checkpoint recorded
         options.Log = line =>
         {
             channel.Info(MessageSensitivity.None, line);

@@ -14,14 +14,27 @@ internal sealed class CachedData(TrainingData data, bool shuffle, Random random)
     {
         int rowCount = _order.Length;
         batchSize = Math.Min(batchSize, rowCount);
-        if (shuffle && batchSize < rowCount)
-        {
-            random.Shuffle(_order);
-        }
-
+        Reshuffle(batchSize);
         for (int start = 0; start < rowCount; start += batchSize)
         {
             yield return (data, new ArraySegment<int>(_order, start, Math.Min(batchSize, rowCount - start)));
+        }
+    }
+
+    public override void SkipEpochs(int epochs, int batchSize)
+    {
+        for (int epoch = 1; epoch <= epochs && batchSize > 0; epoch++)
+        {
+            Reshuffle(Math.Min(batchSize, _order.Length));
+        }
+    }
+
+    /// <summary>An epoch's permutation: one draw sequence of the run's generator, when shuffling more than one batch.</summary>
+    private void Reshuffle(int batchSize)
+    {
+        if (shuffle && batchSize < _order.Length)
+        {
+            random.Shuffle(_order);
         }
     }
 

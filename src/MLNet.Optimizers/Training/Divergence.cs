@@ -19,17 +19,17 @@ internal static class Divergence
     /// at all: the run made no progress, which on a convex objective whose gradient does not vanish means the problem is
     /// badly scaled (features ~1e12 made the all-zero model look converged), not that the start is optimal.
     /// </summary>
-    public static void EnsureProgress(LbfgsResult outcome)
+    public static void EnsureProgress(LbfgsStopReason stopReason, long iterations, double initialLoss, double loss)
     {
-        bool claimsConvergence = outcome.StopReason is LbfgsStopReason.ChangeTolerance or LbfgsStopReason.LossChangeTolerance
+        bool claimsConvergence = stopReason is LbfgsStopReason.ChangeTolerance or LbfgsStopReason.LossChangeTolerance
             or LbfgsStopReason.NotDescentDirection;
-        if (claimsConvergence && !(outcome.Loss < outcome.InitialLoss))
+        if (claimsConvergence && !(loss < initialLoss))
         {
             throw new InvalidOperationException(string.Format(CultureInfo.InvariantCulture,
                 "L-BFGS stopped ({0}) after {1} iteration(s) without lowering the training loss ({2:G6}) although its gradient is not zero: " +
                 "the run made no progress and the model would be no better than its starting point. Normalise the features (e.g. " +
                 "NormalizeMeanVariance, to mean 0 and variance 1): features of huge or very different magnitudes (e.g. timestamps) " +
-                "make the first steps vanish.", outcome.StopReason, outcome.Iterations, outcome.InitialLoss));
+                "make the first steps vanish.", stopReason, iterations, initialLoss));
         }
     }
 

@@ -39,4 +39,32 @@ internal sealed class EarlyStopping(double tolerance, int? patience, bool keepBe
 
         return patience is int epochs && _epochsWithoutImprovement >= epochs;
     }
+
+    /// <summary>What a checkpoint keeps: the best loss, the epochs since it, the best epoch and its parameters (when kept).</summary>
+    public Snapshot Save() => new(_best, _epochsWithoutImprovement, BestEpoch, BestParameters is null ? null : (float[])BestParameters.Clone());
+
+    /// <summary>Continues from a checkpoint's <see cref="Snapshot"/> of a run with the same settings.</summary>
+    /// <exception cref="InvalidDataException">The snapshot keeps best parameters and this run does not, or the other way round,
+    /// or their lengths differ.</exception>
+    public void Restore(Snapshot snapshot)
+    {
+        if ((snapshot.BestParameters is null) != (BestParameters is null) || snapshot.BestParameters?.Length != BestParameters?.Length)
+        {
+            throw new InvalidDataException(
+                $"The checkpoint's early-stopping state {(snapshot.BestParameters is null ? "keeps no" : $"keeps {snapshot.BestParameters.Length}")} " +
+                $"best parameters; this run {(BestParameters is null ? "keeps none" : $"keeps {BestParameters.Length}")}.");
+        }
+
+        _best = snapshot.Best;
+        _epochsWithoutImprovement = snapshot.EpochsWithoutImprovement;
+        BestEpoch = snapshot.BestEpoch;
+        snapshot.BestParameters?.CopyTo(BestParameters!, 0);
+    }
+
+    /// <summary>The early-stopping state at an epoch's end.</summary>
+    /// <param name="Best">The best monitored loss so far (+∞ before the first epoch).</param>
+    /// <param name="EpochsWithoutImprovement">Epochs since it improved.</param>
+    /// <param name="BestEpoch">The epoch of the best loss; 0 before the first improvement.</param>
+    /// <param name="BestParameters">The parameters of that epoch, when kept.</param>
+    public sealed record Snapshot(double Best, int EpochsWithoutImprovement, int BestEpoch, float[]? BestParameters);
 }

@@ -63,6 +63,22 @@ internal sealed class EpochRecorder
         return stop;
     }
 
+    /// <summary>The reports of the epochs recorded so far.</summary>
+    public IReadOnlyList<EpochReport> History => _history;
+
+    /// <summary>The early-stopping state after the last recorded epoch.</summary>
+    public EarlyStopping.Snapshot EarlyStoppingState => _earlyStopping.Save();
+
+    /// <summary>Continues a run from a checkpoint: its history, early-stopping state and whether early stopping ended it.</summary>
+    public void Restore(TrainingCheckpoint checkpoint)
+    {
+        _history.Clear();
+        _history.AddRange(checkpoint.History);
+        _earlyStopping.Restore(checkpoint.EarlyStopping);
+        StoppedEarly = checkpoint.StoppedEarly;
+        _epochStarted = Stopwatch.GetTimestamp();
+    }
+
     /// <summary>The result: the best epoch's parameters when kept, else <paramref name="finalParameters"/>.</summary>
     public TrainingResult Result(LinearModelLayout layout, float[] finalParameters, LbfgsStopReason? stopReason = null) =>
         new(layout, _earlyStopping.BestParameters ?? finalParameters, _history, StoppedEarly, _earlyStopping.BestEpoch, stopReason);

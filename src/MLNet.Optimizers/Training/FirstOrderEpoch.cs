@@ -121,6 +121,23 @@ internal sealed class FirstOrderEpoch
         return weightSum > 0 ? lossSum / weightSum : 0;
     }
 
+    /// <summary>Writes the optimizer state (step count, moments, buffers) for a checkpoint.</summary>
+    public void SaveState(Stream stream) => _stepper.Save(stream);
+
+    /// <summary>Continues from a checkpoint taken at an epoch's end: the optimizer state and the run's start loss, and the
+    /// evaluation point of <paramref name="parameters"/> in <paramref name="evaluationPoint"/>.</summary>
+    /// <exception cref="InvalidDataException">The state is corrupted or of another rule or configuration.</exception>
+    public void Restore(byte[] optimizerState, double startLoss, float[] parameters, float[] evaluationPoint)
+    {
+        using (var stream = new MemoryStream(optimizerState, writable: false))
+        {
+            _stepper.Restore(stream);
+        }
+
+        StartLoss = startLoss;
+        _stepper.WriteEvaluationPoint(parameters, evaluationPoint);
+    }
+
     /// <summary>The batch's weighted mean loss, and its gradient in <see cref="_gradient"/> or <see cref="_sparseGradient"/>.</summary>
     private double Evaluate(TrainingData data, ReadOnlySpan<int> rows, float[] parameters, out double weight)
     {

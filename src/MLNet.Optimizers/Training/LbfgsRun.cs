@@ -18,10 +18,18 @@ internal sealed class LbfgsRun
     private readonly EpochRecorder _recorder;
     private readonly TrainingOptions _options;
     private readonly float[] _parameters;
+    private readonly CheckpointStore? _checkpoints;
+    private readonly LbfgsState _state;
+    private readonly LbfgsL1Penalty _l1;
 
-    /// <summary>Prepares a run from <paramref name="parameters"/>, which it updates in place.</summary>
+    /// <summary>The penalised loss at the run's starting point (L1 included), the reference of the progress test; NaN until
+    /// the first evaluation (or the checkpoint) gives it.</summary>
+    private double _initialLoss = double.NaN;
+
+    /// <summary>Prepares a run from <paramref name="parameters"/>, which it updates in place, checkpointing into
+    /// <paramref name="checkpoints"/> when given.</summary>
     public LbfgsRun(Lbfgs lbfgs, LinearObjective objective, LinearModelLayout layout, EpochData train, EpochData? validation,
-        TrainingOptions options, float[] parameters)
+        TrainingOptions options, float[] parameters, CheckpointStore? checkpoints)
     {
         _lbfgs = lbfgs;
         _objective = objective;
@@ -31,17 +39,40 @@ internal sealed class LbfgsRun
         _parameters = parameters;
         _penalty = new WeightPenalty(layout, options.L2Regularization, options.L1Regularization);
         _recorder = new EpochRecorder(objective, validation, options, layout.ParameterCount);
+        _checkpoints = checkpoints;
+        _state = lbfgs.CreateState(layout.ParameterCount);
+
+        // L1 goes to L-BFGS as a term of its own (OWL-QN), on the weights only.
+        _l1 = new LbfgsL1Penalty(options.L1Regularization, 0, layout.WeightCount);
     }
 
-    /// <summary>Runs up to <see cref="TrainingOptions.NumberOfEpochs"/> iterations.</summary>
+    /// <summary>Runs up to <see cref="TrainingOptions.NumberOfEpochs"/> iterations, or the rest of them after a checkpoint.</summary>
+    /// <remarks>A resumed run continues the saved L-BFGS state with a new <see cref="Lbfgs.Minimize(Span{float}, ObjectiveFunction, LbfgsState, int, int?, Func{LbfgsIteration, bool}?, CancellationToken, LbfgsL1Penalty)"/>
+    /// call, which starts by evaluating the objective at the saved iterate: the same loss and gradient the uninterrupted run
+    /// had there, so the iterates go on bit for bit (only the evaluation count has one more).</remarks>
     public TrainingResult Run()
     {
+        if (_checkpoints?.Resumed is { } saved)
+        {
+            saved.Parameters.CopyTo(_parameters, 0);
+            using (var stream = new MemoryStream(saved.OptimizerState, writable: false))
+            {
+                _state.Restore(stream);
+            }
+
+            _recorder.Restore(saved);
+            _initialLoss = saved.StartLoss;
+            if (saved.Finished)
+            {
+                return _recorder.Result(_layout, _parameters, saved.StopReason);
+            }
+        }
+
         // One epoch is one iteration, so the evaluation budget is left open: each iteration's line search is bounded anyway.
-        // L1 goes to L-BFGS as a term of its own (OWL-QN), on the weights only.
-        var l1 = new LbfgsL1Penalty(_options.L1Regularization, 0, _layout.WeightCount);
-        var outcome = _lbfgs.Minimize(_parameters, PenalisedLoss, _options.NumberOfEpochs, maxEvaluations: int.MaxValue, OnIteration,
-            _options.CancellationToken, l1);
-        Divergence.EnsureProgress(outcome);
+        var outcome = _lbfgs.Minimize(_parameters, PenalisedLoss, _state, _options.NumberOfEpochs - _recorder.CompletedEpochs,
+            maxEvaluations: int.MaxValue, OnIteration, _options.CancellationToken, _l1);
+        Divergence.EnsureProgress(outcome.StopReason, _state.Iterations, _initialLoss, outcome.Loss);
+        _checkpoints?.Write(_recorder.CompletedEpochs, finished: true, outcome.StopReason, _initialLoss, _parameters, _state.Save, _recorder);
         return _recorder.Result(_layout, _parameters, outcome.StopReason);
     }
 
@@ -56,7 +87,14 @@ internal sealed class LbfgsRun
         }
 
         _penalty.AddL2Gradient(point, gradient);
-        return loss + _penalty.L2Value(point);
+        double penalised = loss + _penalty.L2Value(point);
+        if (double.IsNaN(_initialLoss))
+        {
+            // The first evaluation is at the starting point; L-BFGS adds the L1 term to it as here.
+            _initialLoss = _l1.IsActive ? penalised + LbfgsOrthantWise.Penalty(_l1, point) : penalised;
+        }
+
+        return penalised;
     }
 
     /// <summary>Ends the epoch the iteration completed; returns false to stop (early stopping).</summary>
@@ -73,6 +111,15 @@ internal sealed class LbfgsRun
         double trainingLoss = _lbfgs.LineSearch == LineSearch.None && epoch == _options.NumberOfEpochs
             ? _train.FullPass(_objective, _parameters, default, withGradient: false, out _)
             : iteration.Loss - _penalty.L2Value(_parameters) - _penalty.L1Value(_parameters);
-        return !_recorder.EndEpoch(epoch, iteration.Iteration, trainingLoss, _parameters, iteration.StepSize);
+        bool proceed = !_recorder.EndEpoch(epoch, iteration.Iteration, trainingLoss, _parameters, iteration.StepSize);
+
+        // Only an iteration the run goes on from is checkpointed here: the state cannot tell a resumed run that this one had
+        // converged; the run's end is checkpointed once Minimize returns.
+        if (proceed && iteration.StopReason is null && _checkpoints is not null && _checkpoints.IsDue(epoch))
+        {
+            _checkpoints.Write(epoch, finished: false, stopReason: null, _initialLoss, _parameters, _state.Save, _recorder);
+        }
+
+        return proceed;
     }
 }

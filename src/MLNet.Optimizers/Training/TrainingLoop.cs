@@ -1,4 +1,7 @@
+using System.Globalization;
+using System.IO.Hashing;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using MLNet.Optimizers.Objectives;
 
 namespace MLNet.Optimizers.Training;
@@ -93,7 +96,11 @@ public sealed class TrainingLoop
         var layout = _objective.LayoutFor(train);
         EnsureSameFeatureCount(train.FeatureCount, validation?.FeatureCount);
         var parameters = InitialParameters(layout, initialParameters);
-        var random = new Random(RankSeed);
+        bool lazySparseSteps = UsesLazySparseSteps(train);
+        CancellationToken cancellation = _options.CancellationToken;
+        var checkpoints = OpenCheckpoints(layout, "cached in memory", () => DataFingerprint.Of(train, cancellation),
+            validation is null ? null : () => DataFingerprint.Of(validation, cancellation), parameters, lazySparseSteps);
+        var random = new Random(RankSeed(checkpoints?.Seed ?? _seed));
         if (validation is null && _options.ValidationFraction is double fraction)
         {
             (train, validation) = CachedData.SplitOffValidation(train, fraction, random);
@@ -108,7 +115,7 @@ public sealed class TrainingLoop
 
         var cachedTrain = new CachedData(train, _options.Shuffle, random);
         return Train(layout, cachedTrain, validation is null ? null : new CachedData(validation, false, random), parameters,
-            lazySparseSteps: UsesLazySparseSteps(train));
+            lazySparseSteps, checkpoints);
     }
 
     /// <summary>
@@ -149,11 +156,17 @@ public sealed class TrainingLoop
         var layout = new LinearModelLayout(_objective.OutputCount, train.FeatureCount);
         var parameters = InitialParameters(layout, initialParameters);
         AgreeAcrossRanks(layout, () => HasRows(train), validation is null ? null : () => HasRows(validation));
-        return Train(layout, new StreamedData(train, _options.Shuffle, RankSeed, nameof(train)),
-            validation is null ? null : new StreamedData(validation, false, RankSeed, nameof(validation)), parameters, lazySparseSteps: false);
+        CancellationToken cancellation = _options.CancellationToken;
+        var checkpoints = OpenCheckpoints(layout, "streamed", () => DataFingerprint.Of(train, cancellation),
+            validation is null ? null : () => DataFingerprint.Of(validation, cancellation), parameters, lazySparseSteps: false);
+        int seed = RankSeed(checkpoints?.Seed ?? _seed);
+        return Train(layout, new StreamedData(train, _options.Shuffle, seed, nameof(train)),
+            validation is null ? null : new StreamedData(validation, false, seed, nameof(validation)), parameters, lazySparseSteps: false,
+            checkpoints);
     }
 
-    private TrainingResult Train(LinearModelLayout layout, EpochData train, EpochData? validation, float[] parameters, bool lazySparseSteps)
+    private TrainingResult Train(LinearModelLayout layout, EpochData train, EpochData? validation, float[] parameters, bool lazySparseSteps,
+        CheckpointStore? checkpoints)
     {
         TrainingOptions options = _options;
         if (options.Communicator.Size > 1)
@@ -171,8 +184,9 @@ public sealed class TrainingLoop
 
         return options.Optimizer switch
         {
-            FirstOrderOptimizer firstOrder => TrainFirstOrder(firstOrder, layout, train, validation, parameters, lazySparseSteps, options),
-            _ => new LbfgsRun((Lbfgs)options.Optimizer, _objective, layout, train, validation, options, parameters).Run(),
+            FirstOrderOptimizer firstOrder => TrainFirstOrder(firstOrder, layout, train, validation, parameters, lazySparseSteps, options,
+                checkpoints),
+            _ => new LbfgsRun((Lbfgs)options.Optimizer, _objective, layout, train, validation, options, parameters, checkpoints).Run(),
         };
     }
 
@@ -180,7 +194,38 @@ public sealed class TrainingLoop
     /// The seed of this rank's shuffling and validation split: <see cref="TrainingOptions.Seed"/> on rank 0 (so that one rank
     /// shuffles exactly as one process), mixed with the rank on the others so that their shards are not shuffled alike.
     /// </summary>
-    private int RankSeed => unchecked(_seed ^ (_options.Communicator.Rank * -1640531535));
+    private int RankSeed(int seed) => unchecked(seed ^ (_options.Communicator.Rank * -1640531535));
+
+    /// <summary>
+    /// The checkpoint store when <see cref="TrainingOptions.CheckpointDirectory"/> is set (null otherwise), with the checkpoint
+    /// to resume from, if any. The run's identity covers everything that steers its trajectory: the data (fingerprinted, one
+    /// pass), the model's shape, the objective, the starting point and every shared option; the seed is compared apart, since
+    /// a drawn seed is taken from the checkpoint instead.
+    /// </summary>
+    private CheckpointStore? OpenCheckpoints(LinearModelLayout layout, string dataAccess, Func<string> trainFingerprint,
+        Func<string>? validationFingerprint, float[] initialParameters, bool lazySparseSteps)
+    {
+        if (_options.CheckpointDirectory is null)
+        {
+            return null;
+        }
+
+        KeyValuePair<string, string>[] identity =
+        [
+            new("the objective", _objective.GetType().Name),
+            new("the number of features", layout.FeatureCount.ToString(CultureInfo.InvariantCulture)),
+            new("the number of outputs (classes)", layout.OutputCount.ToString(CultureInfo.InvariantCulture)),
+            new("the data access", dataAccess),
+            new("the training data", trainFingerprint()),
+            new("the validation data", validationFingerprint?.Invoke() ?? "none"),
+            new("the initial parameters", $"CRC-64 {Crc64.HashToUInt64(MemoryMarshal.AsBytes(initialParameters.AsSpan())):X16}"),
+            new("lazy sparse steps", lazySparseSteps ? "yes" : "no"),
+            .. _options.SharedSettings(_seed)
+                .Where(fact => fact.Name != nameof(TrainingOptions.Seed))
+                .Select(fact => new KeyValuePair<string, string>(fact.Name, fact.Text ?? fact.Value.ToString("R", CultureInfo.InvariantCulture))),
+        ];
+        return CheckpointStore.Open(_options, identity, _seed);
+    }
 
     /// <summary>
     /// Before the first step of a data-parallel run, one exchange between the ranks: each must have rows, and all must agree on
@@ -214,18 +259,30 @@ public sealed class TrainingLoop
 
     /// <summary>Epoch after epoch: the steps, then validation, early stopping and the report at the evaluation point.</summary>
     private TrainingResult TrainFirstOrder(FirstOrderOptimizer optimizer, LinearModelLayout layout, EpochData train,
-        EpochData? validation, float[] parameters, bool lazySparseSteps, TrainingOptions options)
+        EpochData? validation, float[] parameters, bool lazySparseSteps, TrainingOptions options, CheckpointStore? checkpoints)
     {
         var epochSteps = new FirstOrderEpoch(_objective, optimizer, layout, options, lazySparseSteps);
         var recorder = new EpochRecorder(_objective, validation, options, layout.ParameterCount);
         var evaluationPoint = new float[layout.ParameterCount];
-        for (int epoch = 1; epoch <= options.NumberOfEpochs; epoch++)
+        bool finished = false;
+        if (checkpoints?.Resumed is { } saved)
+        {
+            saved.Parameters.CopyTo(parameters, 0);
+            epochSteps.Restore(saved.OptimizerState, saved.StartLoss, parameters, evaluationPoint);
+            recorder.Restore(saved);
+            train.SkipEpochs(saved.CompletedEpochs, options.BatchSize);
+            finished = saved.Finished;
+        }
+
+        for (int epoch = recorder.CompletedEpochs + 1; !finished && epoch <= options.NumberOfEpochs; epoch++)
         {
             double trainingLoss = epochSteps.Run(epoch, train, parameters, evaluationPoint);
             Divergence.EnsureBounded(epoch, epochSteps.StartLoss, trainingLoss, epochSteps.LearningRate);
-            if (recorder.EndEpoch(epoch, epochSteps.Steps, trainingLoss, evaluationPoint, epochSteps.LearningRate))
+            finished = recorder.EndEpoch(epoch, epochSteps.Steps, trainingLoss, evaluationPoint, epochSteps.LearningRate)
+                || epoch == options.NumberOfEpochs;
+            if (checkpoints is not null && (finished || checkpoints.IsDue(epoch)))
             {
-                break;
+                checkpoints.Write(epoch, finished, stopReason: null, epochSteps.StartLoss, parameters, epochSteps.SaveState, recorder);
             }
         }
 

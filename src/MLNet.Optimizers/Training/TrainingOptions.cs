@@ -109,6 +109,23 @@ public class TrainingOptions
     /// <value>Default <see cref="SingleProcessCommunicator.Instance"/>: one process, no communication.</value>
     public ICommunicator Communicator = SingleProcessCommunicator.Instance;
 
+    /// <summary>When set, the run writes a checkpoint into this directory (created if missing) every
+    /// <see cref="CheckpointEveryEpochs"/> epochs and at its end, and a run with the same data and options resumes from the
+    /// newest valid checkpoint there, ending with the model an uninterrupted run gives, bit for bit. A checkpoint written for
+    /// other data or options is refused (<see cref="InvalidOperationException"/> naming what differs); delete the directory to
+    /// train afresh. Not available with a <see cref="Communicator"/> of more than one rank. See docs/reliability.md.</summary>
+    /// <value>Default null (no checkpoints).</value>
+    public string? CheckpointDirectory;
+
+    /// <summary>Epochs between checkpoints (≥ 1; for <see cref="Lbfgs"/>: iterations) when <see cref="CheckpointDirectory"/> is
+    /// set; the run's last epoch is always checkpointed.</summary>
+    /// <value>Default <see cref="Defaults.CheckpointEveryEpochs"/> (1).</value>
+    public int CheckpointEveryEpochs = Defaults.CheckpointEveryEpochs;
+
+    /// <summary>True when <see cref="Seed"/> was drawn for the run (an ML.NET trainer's context seed) rather than chosen: a
+    /// resumed run then takes the seed its checkpoint recorded.</summary>
+    internal bool SeedDrawn;
+
     /// <summary>Checks every option; the exception names the first invalid one and what it must be.</summary>
     /// <exception cref="ArgumentException">An option is invalid (<see cref="ArgumentOutOfRangeException"/> when it is out of
     /// its range); <see cref="ArgumentException.ParamName"/> is the option's name.</exception>
@@ -144,6 +161,23 @@ public class TrainingOptions
         {
             throw new ArgumentNullException(nameof(Communicator),
                 "Communicator must be an ICommunicator (SingleProcessCommunicator.Instance for one process); got null.");
+        }
+
+        Check.AtLeast(CheckpointEveryEpochs, 1);
+        if (CheckpointDirectory is string directory)
+        {
+            if (string.IsNullOrWhiteSpace(directory))
+            {
+                throw new ArgumentException(
+                    "CheckpointDirectory must be null (no checkpoints) or a directory path; got an empty or blank string.", nameof(CheckpointDirectory));
+            }
+
+            if (Communicator.Size > 1)
+            {
+                throw new ArgumentException(
+                    $"CheckpointDirectory cannot be used with a Communicator of {Communicator.Size} ranks yet: checkpoints are written by one " +
+                    "process. Train on one rank to checkpoint, or leave CheckpointDirectory null.", nameof(CheckpointDirectory));
+            }
         }
     }
 
@@ -195,5 +229,8 @@ public class TrainingOptions
 
         /// <summary>Return the best validation epoch.</summary>
         public const bool KeepBestModel = true;
+
+        /// <summary>A checkpoint after every epoch.</summary>
+        public const int CheckpointEveryEpochs = 1;
     }
 }

@@ -43,11 +43,11 @@ public static class CheckpointedFits
             : loop.Train(data);
     }
 
-    /// <summary>The parameters and every epoch's losses and step count, as exact bits (not the elapsed times).</summary>
+    /// <summary>The parameters and every epoch's losses, step count and learning rate, exactly (not the elapsed times).</summary>
     public static string Describe(TrainingResult result) =>
         "parameters " + Convert.ToHexString(MemoryMarshal.AsBytes(result.Parameters.AsSpan()))
         + " history " + string.Join(",", result.History.Select(report => string.Create(CultureInfo.InvariantCulture,
-            $"{report.Epoch}:{report.Steps}:{BitConverter.DoubleToInt64Bits(report.TrainingLoss):X16}:{report.LearningRate:R}")))
+            $"{report.Epoch}:{report.Steps}:{BitConverter.DoubleToInt64Bits(report.TrainingLoss):X16}:{report.ValidationLoss:R}:{report.LearningRate:R}")))
         + $" best {result.BestEpoch} early {result.StoppedEarly} stop {result.StopReason?.ToString() ?? "none"}";
 
     /// <summary>2,000 rows × 64 features of scales 1 to 8 (so L-BFGS needs many iterations), labels from a fixed linear rule

@@ -43,6 +43,10 @@ namespace MLNet.Optimizers.Training;
 /// and for each L-BFGS evaluation, and a shuffle seed per epoch derived from <see cref="TrainingOptions.Seed"/> and the epoch.</para>
 /// <para><b>Determinism.</b> The same data, options, seed and initial parameters give bit-identical parameters on one
 /// machine: the objective reduces in a fixed order and the loop draws random numbers only from the seeded generator.</para>
+/// <para><b>Checkpoints.</b> With <see cref="TrainingOptions.CheckpointDirectory"/>, the parameters, the optimizer state,
+/// the early-stopping state and the history are written atomically every <see cref="TrainingOptions.CheckpointEveryEpochs"/>
+/// epochs and at the end, and a run with the same data and options resumes from the newest valid checkpoint to the result
+/// of an uninterrupted run, bit for bit (in-memory shuffles are replayed from the seed; see docs/reliability.md).</para>
 /// <para>The loop is reusable; one <see cref="Train(TrainingData, TrainingData?, ReadOnlySpan{float})"/> call at a time.</para>
 /// </remarks>
 public sealed class TrainingLoop

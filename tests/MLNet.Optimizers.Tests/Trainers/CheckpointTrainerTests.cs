@@ -19,18 +19,8 @@ public sealed class CheckpointTrainerTests : IDisposable
     {
         float[] uninterrupted = Fit(contextSeed: 1, cacheData, checkpoints: false);
         Assert.NotEqual(uninterrupted, Fit(contextSeed: 2, cacheData, checkpoints: false)); // the drawn seed matters
-        var cancellation = new CancellationTokenSource();
-        Assert.ThrowsAny<OperationCanceledException>(() => Fit(contextSeed: 1, cacheData, checkpoints: true, options =>
-        {
-            options.CancellationToken = cancellation.Token;
-            options.OnEpochEnd = report =>
-            {
-                if (report.Epoch == 3)
-                {
-                    cancellation.Cancel();
-                }
-            };
-        }));
+        Assert.ThrowsAny<OperationCanceledException>(() => Fit(contextSeed: 1, cacheData, checkpoints: true,
+            options => Interruption.CancelAfterEpoch(options, epoch: 3)));
         var log = new List<string>();
 
         float[] resumed = Fit(contextSeed: 2, cacheData, checkpoints: true, options => options.Log = log.Add);

@@ -32,19 +32,7 @@ public sealed class CheckpointTests : IDisposable
     {
         string uninterrupted = CheckpointedFits.Describe(Train(run, checkpoints: false));
 
-        var cancellation = new CancellationTokenSource();
-        Assert.ThrowsAny<OperationCanceledException>(() => Train(run, checkpoints: true, configure: options =>
-        {
-            options.CancellationToken = cancellation.Token;
-            options.OnEpochEnd = report =>
-            {
-                if (report.Epoch == stopAfter)
-                {
-                    cancellation.Cancel();
-                }
-            };
-        }));
-
+        StopAfter(run, stopAfter);
         var log = new List<string>();
         var epochsRun = new List<int>();
         var resumed = Train(run, checkpoints: true, configure: options =>
@@ -74,19 +62,7 @@ public sealed class CheckpointTests : IDisposable
     [Fact]
     public void Checkpoints_are_written_every_CheckpointEveryEpochs_epochs_and_a_resumed_run_starts_after_the_newest()
     {
-        var cancellation = new CancellationTokenSource();
-        Assert.ThrowsAny<OperationCanceledException>(() => Train("adam, shuffled mini-batches, cached", checkpoints: true, configure: options =>
-        {
-            options.CheckpointEveryEpochs = 2;
-            options.CancellationToken = cancellation.Token;
-            options.OnEpochEnd = report =>
-            {
-                if (report.Epoch == 5)
-                {
-                    cancellation.Cancel();
-                }
-            };
-        }));
+        StopAfter("adam, shuffled mini-batches, cached", epoch: 5, options => options.CheckpointEveryEpochs = 2);
         var log = new List<string>();
 
         Train("adam, shuffled mini-batches, cached", checkpoints: true, configure: options =>
@@ -211,21 +187,13 @@ public sealed class CheckpointTests : IDisposable
 
     private string Previous => Path.Combine(_directory, CheckpointStore.PreviousFileName);
 
-    private void StopAfter(string run, int epoch)
-    {
-        var cancellation = new CancellationTokenSource();
+    /// <summary>Runs with checkpoints until epoch <paramref name="epoch"/> has ended, then stops it.</summary>
+    private void StopAfter(string run, int epoch, Action<TrainingOptions>? configure = null) =>
         Assert.ThrowsAny<OperationCanceledException>(() => Train(run, checkpoints: true, configure: options =>
         {
-            options.CancellationToken = cancellation.Token;
-            options.OnEpochEnd = report =>
-            {
-                if (report.Epoch == epoch)
-                {
-                    cancellation.Cancel();
-                }
-            };
+            configure?.Invoke(options);
+            Interruption.CancelAfterEpoch(options, epoch);
         }));
-    }
 
     private static void FlipByte(string path, int position)
     {

@@ -28,7 +28,7 @@ public static class CheckpointedFits
         {
             Optimizer = adam ? new Adam(learningRate: 0.01) : new Lbfgs(historySize: 3, gradientTolerance: 0, changeTolerance: 0),
             BatchSize = adam ? 50 : 0,
-            NumberOfEpochs = adam ? 30 : 40,
+            NumberOfEpochs = 40,
             Seed = 11,
             L2Regularization = 1e-5,
             EarlyStoppingPatience = 50,

@@ -6,9 +6,9 @@ namespace MLNet.Optimizers.Tests.Training;
 
 /// <summary>
 /// A checkpointed fit in a separate process (tests/MLNet.Optimizers.CheckpointHost) is killed several times at seeded random
-/// points, restarted each time, and must end with the model of an uninterrupted run, bit for bit. The kill points are counted
-/// in epochs the child has reported plus a random delay, so wherever the kill lands (mid-epoch, mid-write) only the result is
-/// checked, never the timing.
+/// points, restarted each time, and must end with the model of an uninterrupted run, bit for bit. A kill point is a number of
+/// epochs the child has reported plus a random fraction (up to 1.5) of its last epoch's duration, so the kill lands anywhere
+/// (mid-epoch, mid-write) on a fast or a slow machine alike, and only the result is checked, never the timing.
 /// </summary>
 public sealed class CheckpointKillTests
 {
@@ -27,17 +27,16 @@ public sealed class CheckpointKillTests
         {
             var random = new Random(seed);
             var attempts = new List<Attempt>();
-            while (attempts.Count == 0 || attempts[^1].Killed)
+            for (int attempt = 0; attempt <= Kills; attempt++)
             {
-                Assert.True(attempts.Count <= Kills, "the fit did not finish after its last restart");
-
                 // At least 2 epochs reported: the first epoch's checkpoint is written before the second epoch starts, so every
-                // restart after a kill has a checkpoint to resume from.
-                int? killAfterEpochs = attempts.Count < Kills ? random.Next(2, 6) : null;
-                attempts.Add(Run(fit, directory, killAfterEpochs, TimeSpan.FromMilliseconds(random.Next(0, 20))));
+                // restart after a kill has a checkpoint to resume from. About 5 + 1.5 epochs at most per attempt: the fits have 40
+                // epochs, so none can end before its last kill.
+                bool kill = attempt < Kills;
+                attempts.Add(Run(fit, directory, kill ? random.Next(2, 6) : null, random.NextDouble() * 1.5));
+                Assert.True(attempts[^1].Killed == kill, $"attempt {attempt} was {(kill ? "not " : "")}killed:\n{attempts[^1].Output}");
             }
 
-            Assert.True(attempts[0].Killed, $"the first attempt finished before it could be killed:\n{attempts[0].Output}");
             Assert.All(attempts.Skip(1), attempt => Assert.Contains("resumed", attempt.Output));
             Assert.Equal(expected, attempts[^1].Output.Split('\n').Single(line => line.StartsWith("parameters ", StringComparison.Ordinal)).TrimEnd());
         }
@@ -47,9 +46,9 @@ public sealed class CheckpointKillTests
         }
     }
 
-    /// <summary>One run of the host, killed after <paramref name="killAfterEpochs"/> epoch lines plus <paramref name="delay"/>,
-    /// or left to finish.</summary>
-    private static Attempt Run(string fit, string directory, int? killAfterEpochs, TimeSpan delay)
+    /// <summary>One run of the host, killed after <paramref name="killAfterEpochs"/> epoch lines plus
+    /// <paramref name="epochFraction"/> times the time between the last two, or left to finish.</summary>
+    private static Attempt Run(string fit, string directory, int? killAfterEpochs, double epochFraction)
     {
         var start = new ProcessStartInfo(TestHosts.Dotnet)
         {
@@ -67,17 +66,31 @@ public sealed class CheckpointKillTests
         var output = new StringBuilder();
         bool killSent = false;
         int epochs = 0;
+        long previousEpochEnd = 0;
         while (process.StandardOutput.ReadLine() is { } line)
         {
             output.AppendLine(line);
-            if (line.StartsWith("epoch ", StringComparison.Ordinal) && ++epochs == killAfterEpochs)
+            if (!line.StartsWith("epoch ", StringComparison.Ordinal))
             {
-                Thread.Sleep(delay);
+                continue;
+            }
+
+            long epochEnd = Stopwatch.GetTimestamp();
+            if (++epochs == killAfterEpochs)
+            {
+                long killAt = epochEnd + (long)(epochFraction * (epochEnd - previousEpochEnd));
+                while (Stopwatch.GetTimestamp() < killAt)
+                {
+                    Thread.SpinWait(100);
+                }
+
                 process.Kill(entireProcessTree: true);
                 killSent = true;
                 output.Append(process.StandardOutput.ReadToEnd());
                 break;
             }
+
+            previousEpochEnd = epochEnd;
         }
 
         Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)), $"the checkpoint host did not exit:\n{output}");

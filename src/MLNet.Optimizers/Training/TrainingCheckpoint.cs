@@ -116,7 +116,7 @@ internal sealed class TrainingCheckpoint
 
             double best = reader.ReadDouble();
             int sinceBest = SnapshotFrame.ReadCount(reader, int.MaxValue, "epochs without improvement");
-            int bestEpoch = SnapshotFrame.ReadCount(reader, completed, "as the best epoch");
+            int bestEpoch = SnapshotFrame.ReadCount(reader, completed, "as the best epoch number (epochs completed)");
             float[]? bestParameters = reader.ReadBoolean() ? SnapshotFrame.ReadFloats(reader, parameters.Length) : null;
             var history = new EpochReport[SnapshotFrame.ReadCount(reader, completed, "epoch reports")];
             for (int i = 0; i < history.Length; i++)

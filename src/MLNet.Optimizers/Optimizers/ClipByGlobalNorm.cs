@@ -1,3 +1,4 @@
+using System.Globalization;
 using MLNet.Optimizers.Internal;
 using System.Numerics.Tensors;
 
@@ -43,5 +44,5 @@ public sealed class ClipByGlobalNorm : GradientClipping
     }
 
     /// <inheritdoc />
-    public override string ToString() => $"ClipByGlobalNorm(maxNorm: {MaxNorm})";
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"ClipByGlobalNorm(maxNorm: {MaxNorm})");
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using MLNet.Optimizers.Internal;
 using System.Numerics.Tensors;
 
@@ -28,5 +29,5 @@ public sealed class ClipByValue : GradientClipping
     }
 
     /// <inheritdoc />
-    public override string ToString() => $"ClipByValue(clipValue: {ClipValue})";
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"ClipByValue(clipValue: {ClipValue})");
 }

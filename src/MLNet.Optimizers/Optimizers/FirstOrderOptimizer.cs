@@ -1,4 +1,5 @@
 using MLNet.Optimizers.Internal;
+using System.Globalization;
 using System.Reflection;
 namespace MLNet.Optimizers;
 
@@ -129,7 +130,7 @@ public abstract class FirstOrderOptimizer : IOptimizer
         var settings = from parameter in constructor?.GetParameters() ?? []
                        let property = type.GetProperty(parameter.Name!, HyperparameterLookup)
                        where property is not null
-                       select $"{parameter.Name}: {property.GetValue(this)}";
+                       select string.Create(CultureInfo.InvariantCulture, $"{parameter.Name}: {property.GetValue(this)}");
         return $"{Name}({string.Join(", ", settings)})";
     }
 

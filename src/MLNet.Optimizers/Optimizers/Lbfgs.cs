@@ -1,3 +1,4 @@
+using System.Globalization;
 using MLNet.Optimizers.Internal;
 using System.Numerics.Tensors;
 
@@ -109,7 +110,7 @@ public sealed class Lbfgs : IOptimizer
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"Lbfgs(learningRate: {LearningRate}, historySize: {HistorySize}, gradientTolerance: {GradientTolerance}, changeTolerance: {ChangeTolerance}, lineSearch: {LineSearch})";
+        string.Create(CultureInfo.InvariantCulture, $"Lbfgs(learningRate: {LearningRate}, historySize: {HistorySize}, gradientTolerance: {GradientTolerance}, changeTolerance: {ChangeTolerance}, lineSearch: {LineSearch})");
 
     /// <summary>Minimizes from <paramref name="parameters"/> with a fresh state; see the overload taking a state.</summary>
     /// <param name="parameters">The starting point; holds the final point on return.</param>

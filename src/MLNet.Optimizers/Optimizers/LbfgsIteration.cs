@@ -1,3 +1,4 @@
+using System.Globalization;
 namespace MLNet.Optimizers;
 
 /// <summary>Progress reported by <see cref="Lbfgs"/> after every iteration that took a step.</summary>
@@ -48,5 +49,5 @@ public readonly struct LbfgsIteration
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"iteration {Iteration}: loss {Loss}, max|g| {GradientMaxAbs}, step {StepSize}, evaluations {FunctionEvaluations}";
+        string.Create(CultureInfo.InvariantCulture, $"iteration {Iteration}: loss {Loss}, max|g| {GradientMaxAbs}, step {StepSize}, evaluations {FunctionEvaluations}");
 }

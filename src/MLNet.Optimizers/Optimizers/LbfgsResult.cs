@@ -1,3 +1,4 @@
+using System.Globalization;
 namespace MLNet.Optimizers;
 
 /// <summary>The outcome of one <see cref="Lbfgs"/> minimization call.</summary>
@@ -32,5 +33,5 @@ public sealed class LbfgsResult
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"{StopReason} after {Iterations} iterations and {FunctionEvaluations} evaluations: loss {InitialLoss} -> {Loss}";
+        string.Create(CultureInfo.InvariantCulture, $"{StopReason} after {Iterations} iterations and {FunctionEvaluations} evaluations: loss {InitialLoss} -> {Loss}");
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using MLNet.Optimizers.Internal;
 namespace MLNet.Optimizers.Schedules;
 
@@ -82,5 +83,5 @@ public sealed class CosineAnnealing : LearningRateSchedule
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"CosineAnnealing(period: {Period}, minimumLearningRate: {MinimumLearningRate}, warmRestarts: {WarmRestarts}, periodMultiplier: {PeriodMultiplier})";
+        string.Create(CultureInfo.InvariantCulture, $"CosineAnnealing(period: {Period}, minimumLearningRate: {MinimumLearningRate}, warmRestarts: {WarmRestarts}, periodMultiplier: {PeriodMultiplier})");
 }

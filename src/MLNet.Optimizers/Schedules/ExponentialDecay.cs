@@ -1,3 +1,4 @@
+using System.Globalization;
 using MLNet.Optimizers.Internal;
 namespace MLNet.Optimizers.Schedules;
 
@@ -21,5 +22,5 @@ public sealed class ExponentialDecay : LearningRateSchedule
         baseLearningRate * Math.Pow(Gamma, step);
 
     /// <inheritdoc />
-    public override string ToString() => $"ExponentialDecay(gamma: {Gamma})";
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"ExponentialDecay(gamma: {Gamma})");
 }

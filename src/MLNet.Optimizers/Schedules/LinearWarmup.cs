@@ -1,3 +1,4 @@
+using System.Globalization;
 using MLNet.Optimizers.Internal;
 namespace MLNet.Optimizers.Schedules;
 
@@ -56,5 +57,5 @@ public sealed class LinearWarmup : LearningRateSchedule
     }
 
     /// <inheritdoc />
-    public override string ToString() => $"LinearWarmup(warmupSteps: {WarmupSteps}, after: {After}, startFactor: {StartFactor})";
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"LinearWarmup(warmupSteps: {WarmupSteps}, after: {After}, startFactor: {StartFactor})");
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using MLNet.Optimizers.Internal;
 namespace MLNet.Optimizers.Schedules;
 
@@ -87,7 +88,7 @@ public sealed class OneCycle : LearningRateSchedule
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"OneCycle(totalSteps: {TotalSteps}, maxLearningRate: {MaxLearningRate}, pctStart: {PctStart}, divFactor: {DivFactor}, finalDivFactor: {FinalDivFactor}, annealing: {Annealing})";
+        string.Create(CultureInfo.InvariantCulture, $"OneCycle(totalSteps: {TotalSteps}, maxLearningRate: {MaxLearningRate}, pctStart: {PctStart}, divFactor: {DivFactor}, finalDivFactor: {FinalDivFactor}, annealing: {Annealing})");
 
     private double Anneal(double start, double end, double progress) => Annealing == AnnealingStrategy.Cosine
         ? end + (start - end) / 2.0 * (Math.Cos(Math.PI * progress) + 1)

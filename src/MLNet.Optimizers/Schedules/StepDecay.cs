@@ -1,3 +1,4 @@
+using System.Globalization;
 using MLNet.Optimizers.Internal;
 namespace MLNet.Optimizers.Schedules;
 
@@ -29,5 +30,5 @@ public sealed class StepDecay : LearningRateSchedule
         baseLearningRate * Math.Pow(Gamma, step / StepSize);
 
     /// <inheritdoc />
-    public override string ToString() => $"StepDecay(stepSize: {StepSize}, gamma: {Gamma})";
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"StepDecay(stepSize: {StepSize}, gamma: {Gamma})");
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using MLNet.Optimizers.Schedules;
 
 namespace MLNet.Optimizers.Tests.Optimizers;
@@ -116,6 +117,36 @@ public class AllOptimizersTests
             new ScheduleFreeAdamW(0.5, 0.8, 0.9, 1e-3, 0.25, 7, 1, 3).ToString());
         Assert.Equal("ScheduleFreeSgd(learningRate: 0.5, momentum: 0.8, weightDecay: 0.25, warmupSteps: 7, r: 1, weightLrPower: 3)",
             new ScheduleFreeSgd(0.5, 0.8, 0.25, 7, 1, 3).ToString());
+    }
+
+    [Fact]
+    public void ToString_is_the_same_in_every_culture()
+    {
+        // Checkpoint identities and the ranks' option agreement compare these strings: a comma decimal separator on one
+        // machine must not make a run look different.
+        CultureInfo original = CultureInfo.CurrentCulture;
+        string[] Describe() =>
+        [
+            new Adam(0.5, 0.8, 0.9, 1e-3, 0.25).ToString(), new Lbfgs(0.5).ToString(),
+            new LinearWarmup(3, new CosineAnnealing(10, 0.25), 0.5).ToString(), new ClipByGlobalNorm(1.5).ToString(),
+        ];
+        string[] invariant;
+        try
+        {
+            CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+            invariant = Describe();
+            // A culture with a comma decimal separator (the tests run with invariant globalization, so none is predefined).
+            var commaDecimals = (CultureInfo)CultureInfo.InvariantCulture.Clone();
+            commaDecimals.NumberFormat.NumberDecimalSeparator = ",";
+            CultureInfo.CurrentCulture = commaDecimals;
+            Assert.Equal(invariant, Describe());
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = original;
+        }
+
+        Assert.Contains("learningRate: 0.5", invariant[0]);
     }
 
     [Fact]

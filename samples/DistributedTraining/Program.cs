@@ -11,7 +11,9 @@ using MLNet.Optimizers.Training;
 //   mpirun -np 2 dotnet samples/DistributedTraining/bin/Release/net10.0/DistributedTraining.dll [model.zip]
 // (as root add --allow-run-as-root; more ranks than cores need --oversubscribe). Without mpirun it runs as a job of one rank.
 using var mpi = MpiCommunicator.Initialize();
-try
+// RunOrAbort: a rank that fails alone would leave the others waiting in their next collective call, so any exception ends the
+// whole job (MPI_Abort) after printing which rank failed and why.
+mpi.RunOrAbort(() =>
 {
     var mlContext = new MLContext(seed: 0);
     var loader = mlContext.Data.CreateTextLoader<TumorMeasurements>(separatorChar: ',', hasHeader: true);
@@ -58,21 +60,14 @@ try
             $"One process on all rows: objective {singleObjective:R}; relative difference {relativeDifference:E1}, largest weight difference {maxDifference:E1}"));
         if (!(relativeDifference <= 1e-9))
         {
-            Console.Error.WriteLine("The distributed model does not match the single-process one.");
-            mpi.Abort(1);
+            throw new InvalidOperationException("The distributed model does not match the single-process one.");
         }
 
         string modelPath = Path.GetFullPath(args.Length > 0 ? args[0] : "distributed-model.zip");
         mlContext.Model.Save(featurizer.Append(model), loader, modelPath);
         Console.WriteLine($"Model saved to {modelPath}");
     }
-}
-catch (Exception e)
-{
-    // A rank that fails alone would leave the others waiting in their next collective call: end the whole job.
-    Console.Error.WriteLine($"rank {mpi.Rank}: {e.Message}");
-    mpi.Abort(1);
-}
+});
 
 // The objective L-BFGS minimised: the mean log-loss + (λ₂/2)·‖w‖².
 static double Objective(double loss, IReadOnlyList<float> weights, double l2) => loss + (0.5 * l2 * weights.Sum(w => (double)w * w));

@@ -134,6 +134,59 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
         Environment.Exit(exitCode); // not reached: MPI_Abort ends the process
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/>, this rank's work; when it throws (or an exception goes unhandled on another thread while it
+    /// runs), writes <c>rank r of n failed: Type: message</c> and the stack trace to standard error and ends every rank of the
+    /// job with <c>MPI_Abort</c>(<paramref name="exitCode"/>). Without it, a rank that fails alone leaves the others waiting
+    /// forever in their next collective call (disposing the communicator does not help: <c>MPI_Finalize</c> is collective too).
+    /// </summary>
+    /// <remarks>In a job of one rank nobody waits: the exception is written the same way, then rethrown.</remarks>
+    /// <param name="body">This rank's work, e.g. the whole program between <see cref="Initialize"/> and <see cref="Dispose"/>.</param>
+    /// <param name="exitCode">The exit code <c>mpirun</c> reports after a failure; not 0.</param>
+    public void RunOrAbort(Action body, int exitCode = 1)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        if (exitCode == 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(exitCode), "exitCode must not be 0: it is what mpirun reports after a failure.");
+        }
+
+        UnhandledExceptionEventHandler onOtherThread = (_, e) => Fail(e.ExceptionObject as Exception, exitCode);
+        AppDomain.CurrentDomain.UnhandledException += onOtherThread;
+        try
+        {
+            body();
+        }
+        catch (Exception e) when (Size > 1)
+        {
+            Fail(e, exitCode);
+        }
+        catch (Exception e)
+        {
+            Report(e);
+            throw;
+        }
+        finally
+        {
+            AppDomain.CurrentDomain.UnhandledException -= onOtherThread;
+        }
+    }
+
+    private void Fail(Exception? error, int exitCode)
+    {
+        Report(error);
+        if (Size > 1)
+        {
+            Abort(exitCode);
+        }
+    }
+
+    private void Report(Exception? error)
+    {
+        Console.Error.WriteLine($"rank {Rank} of {Size} failed: {error?.GetType().Name}: {error?.Message}{Environment.NewLine}{error?.StackTrace}");
+        Console.Error.Flush();
+    }
+
     /// <summary>Finalises MPI (<c>MPI_Finalize</c>, itself collective); the communicator cannot be used afterwards.</summary>
     public void Dispose()
     {

@@ -13,7 +13,8 @@ using MLNet.Optimizers.Benchmarks;
 // ML.NET's trainers, `race-lbfgs` only the L-BFGS ones at the sizes (see TrainingRace); `roofline [evaluations] [softmax|logistic]` times
 // full-batch objective evaluations against the machine's roofline (see RooflineBenchmark); `comparison [rows…]` times the default
 // optimizer comparison per rung and `comparison-profile` splits one of its trials (see ComparisonSpeed).
-// `mpi-scaling` and `mpi-allreduce`, under mpirun, the data-parallel scaling runs (see MpiScaling and mpi-scaling.sh).
+// `mpi-scaling`, `mpi-comparison CSV [max epochs] [threads]` and `mpi-allreduce`, under mpirun, the data-parallel scaling runs
+// (see MpiScaling and mpi-scaling.sh).
 var shortJob = Job.Default
     .WithToolchain(InProcessEmitToolchain.Instance)
     .WithLaunchCount(1)
@@ -68,6 +69,13 @@ if (args is ["mpi-scaling", ..])
 {
     int Argument(int index, int fallback) => args.Length > index ? int.Parse(args[index], System.Globalization.CultureInfo.InvariantCulture) : fallback;
     MpiScaling.Scaling(rows: Argument(1, 1_000_000), features: Argument(2, 100), iterations: Argument(3, 20));
+    return;
+}
+
+if (args is ["mpi-comparison", var csvPath, ..])
+{
+    int Argument(int index, int fallback) => args.Length > index ? int.Parse(args[index], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+    MpiScaling.Comparison(csvPath, maxEpochs: Argument(2, 27), threads: Argument(3, 1));
     return;
 }
 

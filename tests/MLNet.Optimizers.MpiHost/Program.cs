@@ -4,9 +4,9 @@ using MLNet.Optimizers.MpiHost;
 using MLNet.Optimizers.Training;
 
 // One rank of an integration test. Every rank prints its lines prefixed with "rank r:", so the test can tell them apart in
-// mpirun's merged output; a failure is printed to stderr and ends the whole job with MPI_Abort, so no rank waits forever.
+// mpirun's merged output; RunOrAbort prints a failure to stderr and ends the whole job with MPI_Abort, so no rank waits forever.
 using var mpi = MpiCommunicator.Initialize();
-try
+mpi.RunOrAbort(() =>
 {
     switch (args.FirstOrDefault())
     {
@@ -20,16 +20,13 @@ try
         case "compare" when args.Length == 2:
             WriteLine($"rank {mpi.Rank}: {DistributedComparison.Leaderboard(args[1], mpi)}");
             break;
+        case "fail" when args.Length == 3:
+            FailOnOneRank(mpi, int.Parse(args[2], CultureInfo.InvariantCulture), onAnotherThread: args[1] == "thread");
+            break;
         default:
-            throw new ArgumentException($"Unknown command '{string.Join(' ', args)}'; expected: collectives, fit NAME CSV, or compare CSV.");
+            throw new ArgumentException($"Unknown command '{string.Join(' ', args)}'; expected: collectives, fit NAME CSV, compare CSV, or fail main|thread RANK.");
     }
-}
-catch (Exception e)
-{
-    Console.Error.WriteLine($"rank {mpi.Rank}: {e.GetType().Name}: {e.Message}");
-    Console.Error.Flush();
-    mpi.Abort(3);
-}
+}, exitCode: 3);
 
 return 0;
 
@@ -44,6 +41,26 @@ static void Collectives(MpiCommunicator mpi)
     double[] gathered = mpi.AllGather([r * 10.0]);
     mpi.Barrier();
     WriteLine($"rank {r}: size {mpi.Size} sum {Format(sum)} broadcast {Format(broadcast)} gather {Format(gathered)} library {mpi.Library}");
+}
+
+// One rank throws (on its main thread, or on a thread of its own while its main thread sleeps) while the others wait in an
+// Allreduce that it never joins: without RunOrAbort the job would hang.
+static void FailOnOneRank(MpiCommunicator mpi, int failing, bool onAnotherThread)
+{
+    if (mpi.Rank == failing)
+    {
+        string message = $"deliberate failure on rank {failing}";
+        if (!onAnotherThread)
+        {
+            throw new InvalidOperationException(message);
+        }
+
+        new Thread(() => throw new InvalidOperationException(message)).Start();
+        Thread.Sleep(Timeout.Infinite);
+    }
+
+    mpi.AllreduceSum(new double[1]);
+    WriteLine($"rank {mpi.Rank}: not aborted");
 }
 
 // One write of the whole line: Console.WriteLine may split a line over several writes, and mpirun then interleaved another

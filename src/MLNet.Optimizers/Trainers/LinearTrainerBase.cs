@@ -136,10 +136,13 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
                 $"the training data has {training.FeatureCount} and {training.ClassCount}. They must match.", nameof(validationData));
         }
 
-        // The loop checks that the ranks agree on the class count; the label names matter too (a label mapping fitted per shard).
-        RankAgreement.EnsureSame(_options.Communicator, [RankAgreement.Fact.Of("the label names", training.LabelNames is { } names ? string.Join(", ", names) : null)],
-            "Fit the label's key mapping (MapValueToKey) on the same data on every rank, not on each shard.");
+        // The ranks must agree on the classes (a label mapping fitted per shard gives other counts or names) before they sum
+        // their class weights below.
         LinearObjective objective = CreateObjective(training.ClassCount);
+        RankAgreement.EnsureSame(_options.Communicator,
+            [RankAgreement.Fact.Of("the label names", training.LabelNames is { } names ? string.Join(", ", names) : null),
+             new("the number of outputs (classes)", objective.OutputCount)],
+            "Fit the label's key mapping (MapValueToKey) on the same data on every rank, not on each shard.");
         var layout = new LinearModelLayout(objective.OutputCount, training.FeatureCount);
         if (warmStart is { } start && (start.OutputCount != layout.OutputCount || start.FeatureCount != layout.FeatureCount))
         {
@@ -160,11 +163,17 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
             TrainingData? cachedValidation = validation is null
                 ? null
                 : RankAgreement.Collectively(_options.Communicator, validation.ReadAll, "read their validation data");
+            EnsureClassesAcrossRanks(training, training.ClassWeights);
             LogStart(channel, $"{cached.RowCount} rows", layout);
             result = loop.Train(cached, cachedValidation, initialParameters);
         }
         else
         {
+            if (_options.Communicator.Size > 1)
+            {
+                EnsureClassesAcrossRanks(training, RankAgreement.Collectively(_options.Communicator, training.ReadClassWeights, "read their training data"));
+            }
+
             LogStart(channel, "streamed (not cached)", layout);
             result = loop.Train(training, validation, initialParameters);
         }
@@ -181,7 +190,25 @@ public abstract class LinearTrainerBase<TTransformer, TModel> : ITrainerEstimato
 
     private TrainingDataReader Reader(IDataView data, string role) =>
         new(data, LabelKind, _options.LabelColumnName, _options.FeatureColumnName, _options.ExampleWeightColumnName, role,
-            _options.CancellationToken);
+            _options.CancellationToken)
+        {
+            ChecksClassesPerPass = _options.Communicator.Size == 1,
+        };
+
+    /// <summary>
+    /// With several ranks: the classes need weight in the union of the shards, not in each (a shard may hold one class), so the
+    /// ranks sum their class weights and every rank throws the same error when a class is missing from all of them.
+    /// </summary>
+    private void EnsureClassesAcrossRanks(TrainingDataReader training, double[] classWeights)
+    {
+        ICommunicator communicator = _options.Communicator;
+        if (communicator.Size > 1 && classWeights.Length > 0)
+        {
+            double[] total = [.. classWeights];
+            communicator.AllreduceSum(total);
+            training.EnsureClassesWeighted(total, $" (the shards of all {communicator.Size} ranks together)");
+        }
+    }
 
     /// <summary>The options of one run: the seed resolved, and every progress line to the channel as well as to Log.</summary>
     private LinearTrainerOptions RunOptions(int seed, IChannel channel)

@@ -133,6 +133,46 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
     /// <summary>The label's text key values (multiclass), or null when the key has none.</summary>
     internal string[]? LabelNames { get; }
 
+    /// <summary>
+    /// Whether each pass over the training data checks on its own that two classes have positive weight. Off on the ranks of a
+    /// data-parallel job, where one shard may hold a single class: the ranks check their union instead
+    /// (<see cref="EnsureClassesWeighted"/> on the summed <see cref="ClassWeights"/>).
+    /// </summary>
+    internal bool ChecksClassesPerPass { get; init; } = true;
+
+    /// <summary>The total example weight per class (binary: false, true) of the last complete pass; empty before one and for regression.</summary>
+    internal double[] ClassWeights { get; private set; } = [];
+
+    /// <summary>
+    /// Throws unless at least two classes of <paramref name="classWeights"/> have positive weight: a class whose rows all have
+    /// weight 0 is absent as far as training goes, and the model would predict one class everywhere.
+    /// </summary>
+    /// <param name="classWeights">Total example weight per class.</param>
+    /// <param name="scope">Where the weights were counted, appended to "the training data", e.g. " (all 2 ranks' shards together)".</param>
+    internal void EnsureClassesWeighted(double[] classWeights, string scope)
+    {
+        int[] weighted = Enumerable.Range(0, classWeights.Length).Where(k => classWeights[k] > 0).ToArray();
+        if (classWeights.Length > 0 && weighted.Length < 2)
+        {
+            string present = weighted.Length == 0 ? "no class" : $"only the class {ClassName(weighted[0])}";
+            throw new ArgumentException(
+                $"Label column '{_labelColumnName}' of the {_role} data{scope} has positive total example weight in {present}; " +
+                $"{(_labelKind == LabelKind.Binary ? "binary classification needs both classes" : "multiclass classification needs at least two classes")} " +
+                "with weight > 0.", "data");
+        }
+    }
+
+    /// <summary>One pass over the data that keeps nothing but <see cref="ClassWeights"/>, which it returns (streamed data, whose
+    /// class weights are otherwise known only after the first epoch).</summary>
+    internal double[] ReadClassWeights()
+    {
+        _ = ReadBatches(CancellationCheckRows, shuffleSeed: null).Count();
+        return ClassWeights;
+    }
+
+    private string ClassName(int k) =>
+        _labelKind == LabelKind.Binary ? (k == 1 ? "true" : "false") : LabelNames is { } names ? $"'{names[k]}'" : $"{k + 1} (key value)";
+
     /// <summary>Reads every row in the data view's order; dense rows become a row-major matrix, and as soon as one row arrives
     /// sparse the whole set is kept in CSR form.</summary>
     internal TrainingData ReadAll()
@@ -351,20 +391,12 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
                 throw new ArgumentException($"Example weight column '{r._weightColumnName}' of the {r._role} data sums to 0; at least one weight must be > 0.", "data");
             }
 
-            // A class whose rows all have weight 0 is absent as far as training goes: the model would predict one class everywhere.
-            int[] weighted = Enumerable.Range(0, _classWeights.Length).Where(k => _classWeights[k] > 0).ToArray();
-            if (r._role == "training" && _classWeights.Length > 0 && weighted.Length < 2)
+            r.ClassWeights = _classWeights;
+            if (r._role == "training" && r.ChecksClassesPerPass)
             {
-                string present = weighted.Length == 0 ? "no class" : $"only the class {ClassName(weighted[0])}";
-                throw new ArgumentException(
-                    $"Label column '{r._labelColumnName}' of the {r._role} data has positive total example weight in {present}; " +
-                    $"{(r._labelKind == LabelKind.Binary ? "binary classification needs both classes" : "multiclass classification needs at least two classes")} " +
-                    "with weight > 0.", "data");
+                r.EnsureClassesWeighted(_classWeights, "");
             }
         }
-
-        private string ClassName(int k) =>
-            _reader._labelKind == LabelKind.Binary ? (k == 1 ? "true" : "false") : _reader.LabelNames is { } names ? $"'{names[k]}'" : $"{k + 1} (key value)";
 
         public void Dispose() => _cursor.Dispose();
     }

@@ -34,7 +34,8 @@ namespace MLNet.Optimizers.Training;
 /// (<see cref="GradientStepper.CatchUp"/>), since the forward pass reads them; every coordinate is brought up to date
 /// (<see cref="GradientStepper.Flush"/>) at the end of every epoch, before validation. Plain SGD and Adagrad give the same
 /// parameters as dense steps (batches of up to 1,024 rows), momentum the same up to rounding; Adam/AdamW moments follow
-/// PyTorch's SparseAdam.</para>
+/// PyTorch's SparseAdam. With more than one rank (<see cref="TrainingOptions.Communicator"/>) the steps are dense, the same
+/// model up to rounding: each step's gradient is summed over every rank's batch by an Allreduce of every parameter.</para>
 /// <para><b>Validation and early stopping</b> use the optimizer's evaluation point (<see cref="FirstOrderOptimizer.WriteEvaluationPoint"/>;
 /// schedule-free rules: x), never the training point. A validation set passed to <see cref="Train(TrainingData, TrainingData?, ReadOnlySpan{float})"/> takes precedence over
 /// <see cref="TrainingOptions.ValidationFraction"/>.</para>
@@ -176,7 +177,9 @@ public sealed class TrainingLoop
         if (options.Communicator.Size > 1)
         {
             // Every full pass (and, in FirstOrderEpoch, every mini-batch) is reduced across the ranks. Cancellation travels
-            // with the reductions, so that every rank stops at the same point; only rank 0 logs.
+            // with the reductions, so that every rank stops at the same point; only rank 0 logs. Steps are dense: the summed
+            // gradient touches the union of every rank's batch rows, and its Allreduce carries every parameter anyway, so a lazy
+            // step (which needs that union on every rank) would save only the local update, not the O(parameters) exchange.
             var reduction = new GradientAllreduce(options.Communicator, layout.ParameterCount, options.CancellationToken);
             train = new ShardedData(train, reduction);
             validation = validation is null ? null : new ShardedData(validation, reduction);

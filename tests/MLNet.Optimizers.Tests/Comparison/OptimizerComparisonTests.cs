@@ -324,6 +324,44 @@ public class OptimizerComparisonRunTests
         Assert.All(distributed.Skip(1), rank => Assert.Null(rank.BestModel));
     }
 
+    [Theory]
+    [InlineData(2, 1)]
+    [InlineData(2, 0)]
+    [InlineData(3, 2)]
+    public void Budget_RunningOutOnOneRank_CutsTheSearchAlikeOnEveryRank(int ranks, int slowRank)
+    {
+        // Each rank measures the budget on its own clock; here the clocks disagree. On the slow rank an epoch takes 100 ms, so a trial
+        // (3 epochs) 300 ms, and its search share of the budget (90% of 4 s) runs out during rung 1 after its 12th trial, of 14
+        // or more; on the others an epoch takes 1 ms, so alone they would never run out. After the rung every rank learns that one ran out, and all stop there.
+        ComparisonResult Run(ICommunicator communicator)
+        {
+            var clock = new FakeTimeProvider();
+            var mlContext = new MLContext(seed: 1);
+            var options = IrisOptions(mlContext, clock, TimeSpan.FromSeconds(4));
+            options.MaximumNumberOfEpochs = 27;
+            options.PrimaryMetric = ComparisonMetric.LogLoss;
+            options.Communicator = communicator;
+            var epoch = TimeSpan.FromMilliseconds(communicator.Rank == slowRank ? 100 : 1);
+            return new OptimizerComparison(mlContext).Run(options, new SynchronousProgress(p => { if (p.Epoch > 0) { clock.Advance(epoch); } }));
+        }
+
+        ComparisonResult[] results = ThreadCommunicators.Run(ranks, Run);
+
+        string[] leaderboard = [.. results[0].Leaderboard.Select(DistributedComparison.EveryColumnButFitTime)];
+        foreach (ComparisonResult rank in results)
+        {
+            Assert.True(rank.BudgetExhausted);
+            Assert.Equal(0, rank.StoppedInRung);
+            Assert.Equal(leaderboard, rank.Leaderboard.Select(DistributedComparison.EveryColumnButFitTime));
+        }
+
+        // The cut came from the slow rank alone: every other rank's own clock stayed below the search's share of the budget.
+        Assert.All(results.Where((_, rank) => rank != slowRank), fast => Assert.True(fast.Elapsed < TimeSpan.FromSeconds(4 * 0.9), $"{fast.Elapsed}"));
+        Assert.Contains(results[0].Leaderboard, row => row.RungReached == 0);
+        Assert.Contains(results[0].Leaderboard, row => row.Status is CandidateStatus.BudgetExhausted or CandidateStatus.NotEvaluated);
+        Assert.DoesNotContain(results[0].Leaderboard, row => row.RungReached > 0);
+    }
+
     [Fact]
     public void PrimaryMetricOfAnotherTask_IsRejectedByName()
     {

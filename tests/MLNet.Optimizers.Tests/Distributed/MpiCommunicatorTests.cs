@@ -41,5 +41,19 @@ public class MpiCommunicatorTests
         }
     }
 
+    [MpiTheory]
+    [InlineData("main")]
+    [InlineData("thread")]
+    public void A_rank_that_throws_under_RunOrAbort_ends_the_job_instead_of_leaving_the_others_waiting(string where)
+    {
+        // Rank 1 throws (on its main thread, or on a thread of its own) while rank 0 waits in an Allreduce that rank 1 never
+        // joins. The host's five-minute timeout is only the safety net that fails the test if the job hangs.
+        ProcessOutcome run = MpiRun.Host(2, "fail", where, "1");
+
+        Assert.True(run.ExitCode == 3, $"mpirun exited with {run.ExitCode}, expected the abort code 3.\n{run.Output}\n{run.Error}");
+        Assert.Contains("rank 1 of 2 failed: InvalidOperationException: deliberate failure on rank 1", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("not aborted", run.Output, StringComparison.Ordinal);
+    }
+
     private static string Format(double[] values) => string.Join(',', values.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
 }

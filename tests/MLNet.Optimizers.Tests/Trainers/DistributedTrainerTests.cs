@@ -49,6 +49,63 @@ public class DistributedTrainerTests
             Assert.IsAssignableFrom<ArgumentException>(error).Message));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Binary_shards_of_one_class_each_train_the_model_of_their_union(bool cacheData)
+    {
+        // Rank 0 holds only the positive rows, rank 1 only the negative ones: each shard alone has one class, the union both.
+        float[][] weights = ThreadCommunicators.Run(2, communicator => BinaryWeights(communicator, cacheData,
+            label => label == (communicator.Rank == 0)));
+        float[] single = BinaryWeights(SingleProcessCommunicator.Instance, cacheData, _ => true);
+
+        Assert.Equal(weights[0], weights[1]);
+        Assert.All(weights[0].Zip(single), pair => Assert.Equal(pair.Second, pair.First, 1e-3));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Binary_shards_whose_union_lacks_a_class_fail_every_rank_with_the_same_error(bool cacheData)
+    {
+        var errors = ThreadCommunicators.Errors(2, communicator => BinaryWeights(communicator, cacheData, label => label));
+
+        Assert.All(errors, error => Assert.Contains(
+            "Label column 'Label' of the training data (the shards of all 2 ranks together) has positive total example weight in only " +
+            "the class true; binary classification needs both classes", Assert.IsType<ArgumentException>(error).Message));
+    }
+
+    /// <summary>Logistic regression (L-BFGS to tight tolerances) on the breast_cancer rows whose label passes <paramref name="keep"/>
+    /// (this rank's shard); the normaliser is fitted on all the rows.</summary>
+    private static float[] BinaryWeights(ICommunicator communicator, bool cacheData, Func<bool, bool> keep)
+    {
+        var mlContext = new MLContext(seed: 1);
+        IDataView all = Load(mlContext, "breast_cancer", DataKind.Boolean);
+        ITransformer featurizer = Featurize(mlContext, keyLabel: false).Fit(all);
+        bool[] labels = [.. all.GetColumn<bool>("Label")];
+        IDataView kept = mlContext.Data.LoadFromEnumerable(
+            all.GetColumn<float[]>("Raw").Select((raw, row) => new RawRow { Raw = raw, Label = labels[row] }).Where(row => keep(row.Label)),
+            all.Schema);
+        IDataView shard = featurizer.Transform(kept);
+        var options = new LogisticRegressionTrainer.Options
+        {
+            Optimizer = new Lbfgs(gradientTolerance: 1e-9, changeTolerance: 1e-12),
+            NumberOfEpochs = 500,
+            L2Regularization = 1e-3,
+            Seed = 0,
+            CacheData = cacheData,
+            Communicator = communicator,
+        };
+        return [.. mlContext.BinaryClassification.Trainers.LogisticRegression(options).Fit(shard).Model.SubModel.Weights];
+    }
+
+    private sealed class RawRow
+    {
+        public float[] Raw { get; set; } = [];
+
+        public bool Label { get; set; }
+    }
+
     [Fact]
     public void Only_rank_0_writes_to_the_MLContext_log()
     {

@@ -26,8 +26,8 @@ internal sealed class CachedData(TrainingData data, bool shuffle, Random random)
     }
 
     public override double FullPass(LinearObjective objective, ReadOnlySpan<float> point, Span<float> gradient, bool withGradient,
-        out double totalWeight) =>
-        objective.Evaluate(data, data.AllRows, point, gradient, withGradient, out totalWeight);
+        int epoch, CancellationToken cancellationToken, out double totalWeight) =>
+        objective.Evaluate(data, data.AllRows, point, gradient, withGradient, out totalWeight, cancellationToken);
 
     /// <summary>Holds out <paramref name="fraction"/> of the rows, drawn with <paramref name="random"/>, as validation data.</summary>
     /// <exception cref="ArgumentException">Either part would have no rows.</exception>

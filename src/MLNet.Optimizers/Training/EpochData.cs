@@ -10,7 +10,8 @@ internal abstract class EpochData
     public abstract IEnumerable<(TrainingData Data, ArraySegment<int> Rows)> Batches(int epoch, int batchSize);
 
     /// <summary>The weighted mean loss over every row and, when <paramref name="withGradient"/>, its gradient; Σwᵢ in
-    /// <paramref name="totalWeight"/>.</summary>
+    /// <paramref name="totalWeight"/>. <paramref name="epoch"/> is the epoch the pass belongs to (named by read errors);
+    /// <paramref name="cancellationToken"/> is checked every block of rows, also within one evaluation.</summary>
     public abstract double FullPass(LinearObjective objective, ReadOnlySpan<float> point, Span<float> gradient, bool withGradient,
-        out double totalWeight);
+        int epoch, CancellationToken cancellationToken, out double totalWeight);
 }

@@ -48,7 +48,8 @@ internal sealed class EpochRecorder
     /// <exception cref="InvalidOperationException">The validation loss is not finite.</exception>
     public bool EndEpoch(int epoch, long steps, double trainingLoss, ReadOnlySpan<float> evaluationPoint, double learningRate)
     {
-        double? validationLoss = _validation?.FullPass(_objective, evaluationPoint, default, withGradient: false, out _);
+        double? validationLoss = _validation?.FullPass(_objective, evaluationPoint, default, withGradient: false, epoch,
+            _options.CancellationToken, out _);
         if (validationLoss is double v && !double.IsFinite(v))
         {
             throw Divergence.In(epoch, "the validation loss", learningRate);

@@ -67,7 +67,7 @@ internal sealed class FirstOrderEpoch
         if (_batchSize == 0)
         {
             _cancellationToken.ThrowIfCancellationRequested();
-            double loss = train.FullPass(_objective, parameters, _gradient, withGradient: true, out double weight);
+            double loss = train.FullPass(_objective, parameters, _gradient, withGradient: true, epoch, _cancellationToken, out double weight);
             Step(epoch, loss, parameters);
             lossSum += loss * weight;
             weightSum += weight;
@@ -126,7 +126,7 @@ internal sealed class FirstOrderEpoch
     {
         if (_sparseGradient is null)
         {
-            return _objective.Evaluate(data, rows, parameters, _gradient, withGradient: true, out weight);
+            return _objective.Evaluate(data, rows, parameters, _gradient, withGradient: true, out weight, _cancellationToken);
         }
 
         if (!_catchUpBeforeReading)

@@ -49,7 +49,8 @@ internal sealed class LbfgsRun
     private double PenalisedLoss(ReadOnlySpan<float> point, Span<float> gradient)
     {
         _options.CancellationToken.ThrowIfCancellationRequested();
-        double loss = _train.FullPass(_objective, point, gradient, withGradient: true, out _);
+        double loss = _train.FullPass(_objective, point, gradient, withGradient: true, _recorder.CompletedEpochs + 1,
+            _options.CancellationToken, out _);
         if (!double.IsFinite(loss))
         {
             throw Divergence.In(_recorder.CompletedEpochs + 1, "the training loss", _lbfgs.LearningRate);
@@ -71,7 +72,7 @@ internal sealed class LbfgsRun
         // The data loss at the new iterate: L-BFGS reports the penalised loss there, except that without a line search the
         // last iteration is not re-evaluated (as in PyTorch), so that one is computed here.
         double trainingLoss = _lbfgs.LineSearch == LineSearch.None && epoch == _options.NumberOfEpochs
-            ? _train.FullPass(_objective, _parameters, default, withGradient: false, out _)
+            ? _train.FullPass(_objective, _parameters, default, withGradient: false, epoch, _options.CancellationToken, out _)
             : iteration.Loss - _penalty.L2Value(_parameters) - _penalty.L1Value(_parameters);
         return !_recorder.EndEpoch(epoch, iteration.Iteration, trainingLoss, _parameters, iteration.StepSize);
     }

@@ -342,6 +342,34 @@ public abstract class LinearObjective
         gradient.SortIndices();
     }
 
+    /// <summary>
+    /// The weighted mean loss of the all-zero model (every score 0) over every row of <paramref name="data"/>, from the labels
+    /// alone: log 2 for logistic, log K for softmax, ½·mean(y²) for squared, 1 + mean(log y!) for Poisson. Σwᵢ in
+    /// <paramref name="totalWeight"/>.
+    /// </summary>
+    internal double ZeroModelLoss(TrainingData data, out double totalWeight)
+    {
+        ValidateRows(data, data.AllRows);
+        Span<double> scores = OutputCount <= 256 ? stackalloc double[OutputCount] : new double[OutputCount];
+        var labels = data.Labels;
+        double loss = 0, weight = 0;
+        for (int row = 0; row < data.RowCount; row++)
+        {
+            double w = data.WeightOf(row);
+            if (w == 0)
+            {
+                continue;
+            }
+
+            scores.Clear();
+            loss += w * RowLoss(scores, labels[row], writeScoreGradient: false);
+            weight += w;
+        }
+
+        totalWeight = weight;
+        return weight > 0 ? loss / weight : 0;
+    }
+
     /// <summary>Throws unless every label of <paramref name="data"/> suits this objective (names the first bad row).</summary>
     /// <param name="data">The data to check.</param>
     public void EnsureValidLabels(TrainingData data)

@@ -1,5 +1,5 @@
-using MLNet.Optimizers.Internal;
 using System.Numerics.Tensors;
+using MLNet.Optimizers.Internal;
 
 namespace MLNet.Optimizers.Objectives;
 
@@ -203,6 +203,29 @@ public sealed class TrainingData
 
     /// <summary>The weight of row <paramref name="row"/> (1 when unweighted).</summary>
     internal float WeightOf(int row) => _weights.Length == 0 ? 1f : _weights[row];
+
+    /// <summary>Raises each <paramref name="maxMagnitudes"/>[j] (≥ 0) to the largest |x_j| of these rows.</summary>
+    internal void AccumulateFeatureMagnitudes(Span<float> maxMagnitudes)
+    {
+        if (IsSparse)
+        {
+            var indices = Indices!;
+            var values = Values!;
+            for (int p = 0; p < RowOffsets![RowCount]; p++)
+            {
+                maxMagnitudes[indices[p]] = Math.Max(maxMagnitudes[indices[p]], Math.Abs(values[p]));
+            }
+
+            return;
+        }
+
+        for (int row = 0; row < RowCount; row++)
+        {
+            TensorPrimitives.MaxMagnitude(maxMagnitudes, DenseRow(row), maxMagnitudes); // keeps the sign of the larger
+        }
+
+        TensorPrimitives.Abs(maxMagnitudes, maxMagnitudes);
+    }
 
     /// <summary>A copy of the given rows, in the given order (a row may appear more than once).</summary>
     /// <param name="rows">Row indices in [0, RowCount).</param>

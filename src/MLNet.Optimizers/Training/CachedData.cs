@@ -29,6 +29,10 @@ internal sealed class CachedData(TrainingData data, bool shuffle, Random random)
         int epoch, CancellationToken cancellationToken, out double totalWeight) =>
         objective.Evaluate(data, data.AllRows, point, gradient, withGradient, out totalWeight, cancellationToken);
 
+    public override bool InMemory => true;
+
+    public override IEnumerable<TrainingData> Chunks(int epoch) => [data];
+
     /// <summary>Holds out <paramref name="fraction"/> of the rows, drawn with <paramref name="random"/>, as validation data.</summary>
     /// <exception cref="ArgumentException">Either part would have no rows.</exception>
     public static (TrainingData Train, TrainingData Validation) SplitOffValidation(TrainingData data, double fraction, Random random)

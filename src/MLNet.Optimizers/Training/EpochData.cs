@@ -14,4 +14,22 @@ internal abstract class EpochData
     /// <paramref name="cancellationToken"/> is checked every block of rows, also within one evaluation.</summary>
     public abstract double FullPass(LinearObjective objective, ReadOnlySpan<float> point, Span<float> gradient, bool withGradient,
         int epoch, CancellationToken cancellationToken, out double totalWeight);
+
+    /// <summary>Whether the rows are held in memory, so that one more full pass reads nothing.</summary>
+    public abstract bool InMemory { get; }
+
+    /// <summary>One pass over every row, in chunks, for the checks at the end of a run (after epoch <paramref name="epoch"/>).</summary>
+    public abstract IEnumerable<TrainingData> Chunks(int epoch);
+
+    /// <summary>The rows' <see cref="DataSummary"/>; by default one pass over <see cref="Chunks"/>.</summary>
+    public virtual DataSummary Summary(LinearObjective objective, int epoch)
+    {
+        var summary = new DataSummary();
+        foreach (var chunk in Chunks(epoch))
+        {
+            summary.Add(objective, chunk);
+        }
+
+        return summary;
+    }
 }

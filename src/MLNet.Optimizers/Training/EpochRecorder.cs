@@ -64,6 +64,14 @@ internal sealed class EpochRecorder
         return stop;
     }
 
+    /// <summary>The recorded training loss of the parameters <see cref="Result"/> returns (the best epoch's when kept, else the
+    /// last epoch's); null before the first epoch.</summary>
+    public double? ReturnedTrainingLoss =>
+        _history.Count == 0 ? null : _history[(_earlyStopping.BestParameters is null ? _history.Count : _earlyStopping.BestEpoch) - 1].TrainingLoss;
+
+    /// <summary>The first epoch's recorded training loss; null before it.</summary>
+    public double? FirstEpochTrainingLoss => _history.Count == 0 ? null : _history[0].TrainingLoss;
+
     /// <summary>The result: the best epoch's parameters when kept, else <paramref name="finalParameters"/>.</summary>
     public TrainingResult Result(LinearModelLayout layout, float[] finalParameters, LbfgsStopReason? stopReason = null) =>
         new(layout, _earlyStopping.BestParameters ?? finalParameters, _history, StoppedEarly, _earlyStopping.BestEpoch, stopReason);

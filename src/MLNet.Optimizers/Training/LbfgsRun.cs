@@ -18,11 +18,15 @@ internal sealed class LbfgsRun
     private readonly EpochRecorder _recorder;
     private readonly TrainingOptions _options;
     private readonly float[] _parameters;
+    private readonly bool _warmStart;
+    private double? _startLoss;
 
-    /// <summary>Prepares a run from <paramref name="parameters"/>, which it updates in place.</summary>
+    /// <summary>Prepares a run from <paramref name="parameters"/>, which it updates in place (<paramref name="warmStart"/>: they
+    /// are not all zero).</summary>
     public LbfgsRun(Lbfgs lbfgs, LinearObjective objective, LinearModelLayout layout, EpochData train, EpochData? validation,
-        TrainingOptions options, float[] parameters)
+        TrainingOptions options, float[] parameters, bool warmStart)
     {
+        _warmStart = warmStart;
         _lbfgs = lbfgs;
         _objective = objective;
         _layout = layout;
@@ -42,7 +46,13 @@ internal sealed class LbfgsRun
         var outcome = _lbfgs.Minimize(_parameters, PenalisedLoss, _options.NumberOfEpochs, maxEvaluations: int.MaxValue, OnIteration,
             _options.CancellationToken, l1);
         Divergence.EnsureProgress(outcome);
-        return _recorder.Result(_layout, _parameters, outcome.StopReason);
+        var result = _recorder.Result(_layout, _parameters, outcome.StopReason);
+
+        // Every recorded L-BFGS loss is the data loss at that iterate, so the returned model's is known exactly; so is the
+        // start's (the first evaluation).
+        FinalModelCheck.Ensure(_objective, _layout, _train, result.Parameters, _recorder.ReturnedTrainingLoss, _warmStart ? _startLoss : null,
+            _recorder.CompletedEpochs, _options.Communicator);
+        return result;
     }
 
     /// <summary>The full-batch objective including the L2 penalty, so that L-BFGS minimises the whole J.</summary>
@@ -55,6 +65,8 @@ internal sealed class LbfgsRun
         {
             throw Divergence.In(_recorder.CompletedEpochs + 1, "the training loss", _lbfgs.LearningRate);
         }
+
+        _startLoss ??= loss;
 
         _penalty.AddL2Gradient(point, gradient);
         return loss + _penalty.L2Value(point);

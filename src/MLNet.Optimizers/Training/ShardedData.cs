@@ -26,4 +26,11 @@ internal sealed class ShardedData(EpochData shard, GradientAllreduce reduction) 
 
         return reduction.Reduce(loss, weight, withGradient ? gradient : default, hasRows: true, out totalWeight, out _);
     }
+
+    public override bool InMemory => shard.InMemory;
+
+    /// <summary>This rank's rows only (the final check reduces what it needs across the ranks itself).</summary>
+    public override IEnumerable<TrainingData> Chunks(int epoch) => shard.Chunks(epoch);
+
+    public override DataSummary Summary(LinearObjective objective, int epoch) => shard.Summary(objective, epoch);
 }

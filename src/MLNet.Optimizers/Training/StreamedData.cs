@@ -7,8 +7,28 @@ namespace MLNet.Optimizers.Training;
 /// <param name="shuffle">Whether each epoch asks the source to shuffle.</param>
 /// <param name="seed">The run's seed.</param>
 /// <param name="name">"train" or "validation", for messages.</param>
-internal sealed class StreamedData(ITrainingBatchSource source, bool shuffle, int seed, string name) : EpochData
+/// <param name="summarise">The objective with which to gather the <see cref="DataSummary"/> during the first complete pass (so the
+/// final check reads nothing more), or null.</param>
+internal sealed class StreamedData(ITrainingBatchSource source, bool shuffle, int seed, string name, LinearObjective? summarise = null)
+    : EpochData
 {
+    private DataSummary? _summary;
+
+    public override bool InMemory => false;
+
+    public override IEnumerable<TrainingData> Chunks(int epoch)
+    {
+        foreach (var chunk in Read(TrainingLoop.StreamingPassRows, shuffleSeed: null, epoch))
+        {
+            EnsureFeatureCount(chunk);
+            yield return chunk;
+        }
+    }
+
+    /// <summary>The summary gathered during the first complete pass; a pass of its own only if none has completed.</summary>
+    public override DataSummary Summary(LinearObjective objective, int epoch) =>
+        summarise == objective && _summary is { } summary ? summary : base.Summary(objective, epoch);
+
     public override IEnumerable<(TrainingData Data, ArraySegment<int> Rows)> Batches(int epoch, int batchSize)
     {
         // A fixed mix (not HashCode, which is randomised per process) so that runs are reproducible across processes.
@@ -69,6 +89,7 @@ internal sealed class StreamedData(ITrainingBatchSource source, bool shuffle, in
             throw InEpoch(e, epoch);
         }
 
+        var summary = summarise is not null && _summary is null ? new DataSummary() : null;
         using (batches)
         {
             while (true)
@@ -85,9 +106,11 @@ internal sealed class StreamedData(ITrainingBatchSource source, bool shuffle, in
 
                 if (!more)
                 {
+                    _summary ??= summary;
                     yield break;
                 }
 
+                summary?.Add(summarise!, batches.Current);
                 yield return batches.Current;
             }
         }

@@ -149,7 +149,7 @@ public sealed class TrainingLoop
         var layout = new LinearModelLayout(_objective.OutputCount, train.FeatureCount);
         var parameters = InitialParameters(layout, initialParameters);
         AgreeAcrossRanks(layout, () => HasRows(train), validation is null ? null : () => HasRows(validation));
-        return Train(layout, new StreamedData(train, _options.Shuffle, RankSeed, nameof(train)),
+        return Train(layout, new StreamedData(train, _options.Shuffle, RankSeed, nameof(train), _objective),
             validation is null ? null : new StreamedData(validation, false, RankSeed, nameof(validation)), parameters, lazySparseSteps: false);
     }
 
@@ -169,10 +169,12 @@ public sealed class TrainingLoop
             lazySparseSteps = false;
         }
 
+        // A warm start may begin worse than the all-zero model; the final check then also accepts a model no worse than its start.
+        bool warmStart = parameters.AsSpan().ContainsAnyExcept(0f);
         return options.Optimizer switch
         {
-            FirstOrderOptimizer firstOrder => TrainFirstOrder(firstOrder, layout, train, validation, parameters, lazySparseSteps, options),
-            _ => new LbfgsRun((Lbfgs)options.Optimizer, _objective, layout, train, validation, options, parameters).Run(),
+            FirstOrderOptimizer firstOrder => TrainFirstOrder(firstOrder, layout, train, validation, parameters, lazySparseSteps, warmStart, options),
+            _ => new LbfgsRun((Lbfgs)options.Optimizer, _objective, layout, train, validation, options, parameters, warmStart).Run(),
         };
     }
 
@@ -214,8 +216,11 @@ public sealed class TrainingLoop
 
     /// <summary>Epoch after epoch: the steps, then validation, early stopping and the report at the evaluation point.</summary>
     private TrainingResult TrainFirstOrder(FirstOrderOptimizer optimizer, LinearModelLayout layout, EpochData train,
-        EpochData? validation, float[] parameters, bool lazySparseSteps, TrainingOptions options)
+        EpochData? validation, float[] parameters, bool lazySparseSteps, bool warmStart, TrainingOptions options)
     {
+        double? startLoss = warmStart && train.InMemory
+            ? train.FullPass(_objective, parameters, default, withGradient: false, 1, options.CancellationToken, out _)
+            : null;
         var epochSteps = new FirstOrderEpoch(_objective, optimizer, layout, options, lazySparseSteps);
         var recorder = new EpochRecorder(_objective, validation, options, layout.ParameterCount);
         var evaluationPoint = new float[layout.ParameterCount];
@@ -229,7 +234,17 @@ public sealed class TrainingLoop
             }
         }
 
-        return recorder.Result(layout, evaluationPoint);
+        var result = recorder.Result(layout, evaluationPoint);
+
+        // An epoch's loss is the mean over its batches, each taken before its step. Data in memory are evaluated once more at the
+        // returned parameters (and, for a warm start, at the start), reading nothing; streamed data are not read again for it:
+        // the returned epoch's and the first epoch's recorded losses stand in (comparable means over the same batches).
+        double? finalLoss = train.InMemory
+            ? train.FullPass(_objective, result.Parameters, default, withGradient: false, recorder.CompletedEpochs, options.CancellationToken, out _)
+            : recorder.ReturnedTrainingLoss;
+        startLoss ??= warmStart ? recorder.FirstEpochTrainingLoss : null;
+        FinalModelCheck.Ensure(_objective, layout, train, result.Parameters, finalLoss, startLoss, recorder.CompletedEpochs, options.Communicator);
+        return result;
     }
 
     /// <summary>

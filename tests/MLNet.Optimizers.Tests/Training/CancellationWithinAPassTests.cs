@@ -31,11 +31,12 @@ public class CancellationWithinAPassTests
 
         protected override double RowLoss(Span<double> scores, float label, bool writeScoreGradient)
         {
-            if (cancellation.IsCancellationRequested)
+            // Only evaluations count (they take the gradient); the all-zero model's loss, gathered while reading, does not.
+            if (writeScoreGradient && cancellation.IsCancellationRequested)
             {
                 Interlocked.Increment(ref _rowsAfterCancellation);
             }
-            else if (Interlocked.Increment(ref _rows) == cancelAfterRows)
+            else if (writeScoreGradient && Interlocked.Increment(ref _rows) == cancelAfterRows)
             {
                 cancellation.Cancel();
             }

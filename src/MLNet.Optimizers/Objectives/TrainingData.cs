@@ -17,6 +17,7 @@ public sealed class TrainingData
     private readonly float[] _labels;
     private readonly float[] _weights;
     private int[]? _allRows;
+    private float[]? _featureMagnitudes;
 
     /// <summary>Dense features in chunks of <see cref="_rowsPerChunk"/> whole rows each (one chunk when given as one array).</summary>
     private readonly float[][]? _denseChunks;
@@ -204,9 +205,13 @@ public sealed class TrainingData
     /// <summary>The weight of row <paramref name="row"/> (1 when unweighted).</summary>
     internal float WeightOf(int row) => _weights.Length == 0 ? 1f : _weights[row];
 
-    /// <summary>Raises each <paramref name="maxMagnitudes"/>[j] (≥ 0) to the largest |x_j| of these rows.</summary>
-    internal void AccumulateFeatureMagnitudes(Span<float> maxMagnitudes)
+    /// <summary>The largest |x_j| over the rows, per feature; computed once, on first use (data reused across trainings, as in
+    /// cross-validation, are scanned once).</summary>
+    internal ReadOnlySpan<float> FeatureMagnitudes => _featureMagnitudes ??= ComputeFeatureMagnitudes();
+
+    private float[] ComputeFeatureMagnitudes()
     {
+        var maxMagnitudes = new float[FeatureCount];
         if (IsSparse)
         {
             var indices = Indices!;
@@ -216,7 +221,7 @@ public sealed class TrainingData
                 maxMagnitudes[indices[p]] = Math.Max(maxMagnitudes[indices[p]], Math.Abs(values[p]));
             }
 
-            return;
+            return maxMagnitudes;
         }
 
         for (int row = 0; row < RowCount; row++)
@@ -225,6 +230,7 @@ public sealed class TrainingData
         }
 
         TensorPrimitives.Abs(maxMagnitudes, maxMagnitudes);
+        return maxMagnitudes;
     }
 
     /// <summary>A copy of the given rows, in the given order (a row may appear more than once).</summary>

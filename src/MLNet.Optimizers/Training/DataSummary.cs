@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using MLNet.Optimizers.Objectives;
 
 namespace MLNet.Optimizers.Training;
@@ -26,7 +27,7 @@ internal sealed class DataSummary
             FeatureMagnitudes = new float[chunk.FeatureCount];
         }
 
-        chunk.AccumulateFeatureMagnitudes(FeatureMagnitudes);
+        TensorPrimitives.Max(FeatureMagnitudes, chunk.FeatureMagnitudes, FeatureMagnitudes);
         double mean = objective.ZeroModelLoss(chunk, out double weight);
         ZeroModelLossSum += mean * weight;
         Weight += weight;

@@ -85,7 +85,9 @@ public sealed class TrainingLoop
     /// <param name="validation">Validation data with the same features, or null.</param>
     /// <param name="initialParameters">Warm start (the optimizer state still starts fresh); empty for all zeros.</param>
     /// <returns>The parameters, the per-epoch history and the early-stopping outcome.</returns>
-    /// <exception cref="InvalidOperationException">The run diverged (a non-finite loss or parameter); the message names the epoch.</exception>
+    /// <exception cref="InvalidOperationException">The run diverged (a non-finite loss, parameter or optimizer state, or a loss far
+    /// past its start; the message names the epoch), or the model failed the final check (float
+    /// scores beyond range, or a loss worse than the all-zero model's).</exception>
     /// <exception cref="OperationCanceledException">The options' cancellation token was cancelled.</exception>
     public TrainingResult Train(TrainingData train, TrainingData? validation = null, ReadOnlySpan<float> initialParameters = default)
     {
@@ -132,7 +134,8 @@ public sealed class TrainingLoop
     /// <returns>The parameters, the per-epoch history and the early-stopping outcome.</returns>
     /// <exception cref="ArgumentException"><see cref="TrainingOptions.ValidationFraction"/> is set (a split needs the data in
     /// memory), the feature counts differ, or the data are unusable.</exception>
-    /// <exception cref="InvalidOperationException">The run diverged.</exception>
+    /// <exception cref="InvalidOperationException">The run diverged, or the model failed the final check (as for in-memory data;
+    /// the loss check uses the recorded epoch losses).</exception>
     /// <exception cref="OperationCanceledException">The options' cancellation token was cancelled.</exception>
     public TrainingResult Train(ITrainingBatchSource train, ITrainingBatchSource? validation = null, ReadOnlySpan<float> initialParameters = default)
     {

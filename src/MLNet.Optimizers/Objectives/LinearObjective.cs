@@ -345,9 +345,10 @@ public abstract class LinearObjective
     /// <summary>
     /// The weighted mean loss of the all-zero model (every score 0) over every row of <paramref name="data"/>, from the labels
     /// alone: log 2 for logistic, log K for softmax, ½·mean(y²) for squared, 1 + mean(log y!) for Poisson. Σwᵢ in
-    /// <paramref name="totalWeight"/>.
+    /// <paramref name="totalWeight"/>. This default evaluates <see cref="RowLoss"/> at zero scores row by row; objectives whose
+    /// value follows from label statistics override it.
     /// </summary>
-    internal double ZeroModelLoss(TrainingData data, out double totalWeight)
+    internal virtual double ZeroModelLoss(TrainingData data, out double totalWeight)
     {
         ValidateRows(data, data.AllRows);
         Span<double> scores = OutputCount <= 256 ? stackalloc double[OutputCount] : new double[OutputCount];

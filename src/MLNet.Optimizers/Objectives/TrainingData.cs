@@ -17,7 +17,7 @@ public sealed class TrainingData
     private readonly float[] _labels;
     private readonly float[] _weights;
     private int[]? _allRows;
-    private float[]? _featureMagnitudes;
+    private float? _featureMagnitude;
 
     /// <summary>Dense features in chunks of <see cref="_rowsPerChunk"/> whole rows each (one chunk when given as one array).</summary>
     private readonly float[][]? _denseChunks;
@@ -205,32 +205,29 @@ public sealed class TrainingData
     /// <summary>The weight of row <paramref name="row"/> (1 when unweighted).</summary>
     internal float WeightOf(int row) => _weights.Length == 0 ? 1f : _weights[row];
 
-    /// <summary>The largest |x_j| over the rows, per feature; computed once, on first use (data reused across trainings, as in
-    /// cross-validation, are scanned once).</summary>
-    internal ReadOnlySpan<float> FeatureMagnitudes => _featureMagnitudes ??= ComputeFeatureMagnitudes();
+    /// <summary>The largest |x| of any feature value of any row (0 without values); computed once, on first use, with one
+    /// vectorised scan (data reused across trainings, as in cross-validation, are scanned once).</summary>
+    internal float FeatureMagnitude => _featureMagnitude ??= ComputeFeatureMagnitude();
 
-    private float[] ComputeFeatureMagnitudes()
+    private float ComputeFeatureMagnitude()
     {
-        var maxMagnitudes = new float[FeatureCount];
         if (IsSparse)
         {
-            var indices = Indices!;
-            var values = Values!;
-            for (int p = 0; p < RowOffsets![RowCount]; p++)
-            {
-                maxMagnitudes[indices[p]] = Math.Max(maxMagnitudes[indices[p]], Math.Abs(values[p]));
-            }
-
-            return maxMagnitudes;
+            int count = RowOffsets![RowCount];
+            return count == 0 ? 0 : Math.Abs(TensorPrimitives.MaxMagnitude(Values.AsSpan(0, count)));
         }
 
-        for (int row = 0; row < RowCount; row++)
+        float max = 0;
+        for (int chunk = 0, firstRow = 0; firstRow < RowCount; chunk++, firstRow += _rowsPerChunk)
         {
-            TensorPrimitives.MaxMagnitude(maxMagnitudes, DenseRow(row), maxMagnitudes); // keeps the sign of the larger
+            int rows = Math.Min(_rowsPerChunk, RowCount - firstRow);
+            if (rows * FeatureCount > 0)
+            {
+                max = Math.Max(max, Math.Abs(TensorPrimitives.MaxMagnitude(_denseChunks![chunk].AsSpan(0, rows * FeatureCount))));
+            }
         }
 
-        TensorPrimitives.Abs(maxMagnitudes, maxMagnitudes);
-        return maxMagnitudes;
+        return max;
     }
 
     /// <summary>A copy of the given rows, in the given order (a row may appear more than once).</summary>

@@ -7,17 +7,19 @@ namespace MLNet.Optimizers.Training;
 /// <summary>
 /// The check every run's returned model passes, whatever the optimizer, so that a model is never silently wrong:
 /// <list type="number">
-/// <item><b>Float scores are finite.</b> ML.NET scores in single precision. For every output k,
-/// <c>Σⱼ |W[k,j]|·maxᵢ|xᵢⱼ| + |b[k]|</c> bounds every row's |score| and every partial sum of its dot product; when it is
-/// below <see cref="ScoreLimit"/> (half of float's 3.4e38, room for rounding) the scores are proven finite without looking at
-/// a row. Only when it is not are the rows checked one by one (<c>Σⱼ |W[k,j]·xᵢⱼ| + |b[k]|</c> per row, one more pass).</item>
+/// <item><b>Float scores are finite.</b> ML.NET scores in single precision. With M = max |xᵢⱼ| over every row and feature,
+/// <c>M·Σⱼ |W[k,j]| + |b[k]|</c> bounds every row's |score| for output k and every partial sum of its dot product; when it is
+/// below <see cref="ScoreLimit"/> (half of float's 3.4e38, room for rounding) for every k, the scores are proven finite
+/// without looking at a row. Only when it is not are the rows checked one by one (<c>Σⱼ |W[k,j]·xᵢⱼ| + |b[k]|</c> per row, one
+/// more pass).</item>
 /// <item><b>The loss is not worse than the all-zero model's.</b> The training loss of the returned parameters must not exceed
 /// the baseline by more than <see cref="RelativeLossTolerance"/> of it. The baseline is the all-zero model's loss (from the labels
 /// alone, see <see cref="LinearObjective.ZeroModelLoss"/>) or, for a warm start that is worse, the starting point's: a learning
 /// rate of 0 stays legal from any start, a model made worse than both predicting nothing and its start does not.</item>
 /// </list>
-/// The per-feature magnitudes and the zero model's loss come from the data read anyway (a pass over data held in memory, or
-/// the first complete pass of streamed data); with several ranks the verdict and the baseline are reduced across them.
+/// M and the zero model's loss come from the data read anyway (one vectorised scan of data held in memory, cached in the
+/// data, and label statistics; or gathered during the first complete pass of streamed data); with several ranks the verdict
+/// and the baseline are reduced across them.
 /// </summary>
 internal static class FinalModelCheck
 {
@@ -42,7 +44,7 @@ internal static class FinalModelCheck
         double? trainingLoss, double? startLoss, int epochs, ICommunicator communicator)
     {
         DataSummary summary = train.Summary(objective, epochs);
-        double bound = ScoreBound(layout, parameters, summary.FeatureMagnitudes);
+        double bound = ScoreBound(layout, parameters, summary.FeatureMagnitude);
         long failingRow = bound < ScoreLimit ? -1 : FirstRowBeyondLimit(layout, parameters, train.Chunks(epochs));
         double[] totals = [summary.ZeroModelLossSum, summary.Weight, failingRow >= 0 ? 1 : 0];
         if (communicator.Size > 1)
@@ -54,7 +56,7 @@ internal static class FinalModelCheck
         {
             string where = failingRow >= 0 ? string.Create(CultureInfo.InvariantCulture, $" (row {failingRow} of the training data)") : " (on another rank)";
             throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                $"The model trained for {epochs} epoch(s) has scores beyond the range of float{where}: ML.NET scores in single precision, so its predictions would be infinite or NaN. The largest feature magnitude is {Math.Abs(TensorPrimitives.MaxMagnitude(summary.FeatureMagnitudes)):G3} and the largest parameter {Math.Abs(TensorPrimitives.MaxMagnitude(parameters)):G3}. Normalise the features (e.g. to mean 0 and variance 1), or use a smaller learning rate."));
+                $"The model trained for {epochs} epoch(s) has scores beyond the range of float{where}: ML.NET scores in single precision, so its predictions would be infinite or NaN. The largest feature magnitude is {summary.FeatureMagnitude:G3} and the largest parameter {Math.Abs(TensorPrimitives.MaxMagnitude(parameters)):G3}. Normalise the features (e.g. to mean 0 and variance 1), or use a smaller learning rate."));
         }
 
         double zeroModelLoss = totals[1] > 0 ? totals[0] / totals[1] : 0;
@@ -67,21 +69,20 @@ internal static class FinalModelCheck
         }
     }
 
-    /// <summary>maxₖ (Σⱼ |W[k,j]|·M[j] + |b[k]|), in double.</summary>
-    private static double ScoreBound(LinearModelLayout layout, ReadOnlySpan<float> parameters, ReadOnlySpan<float> featureMagnitudes)
+    /// <summary>maxₖ (M·Σⱼ |W[k,j]| + |b[k]|), in double.</summary>
+    private static double ScoreBound(LinearModelLayout layout, ReadOnlySpan<float> parameters, float featureMagnitude)
     {
         int features = layout.FeatureCount;
         double bound = 0;
         for (int k = 0; k < layout.OutputCount; k++)
         {
-            var weights = parameters.Slice(k * features, features);
-            double sum = Math.Abs((double)parameters[layout.WeightCount + k]);
-            for (int j = 0; j < features; j++)
+            double absoluteWeights = 0;
+            foreach (float w in parameters.Slice(k * features, features))
             {
-                sum += Math.Abs((double)weights[j]) * featureMagnitudes[j];
+                absoluteWeights += Math.Abs((double)w);
             }
 
-            bound = Math.Max(bound, sum);
+            bound = Math.Max(bound, (featureMagnitude * absoluteWeights) + Math.Abs((double)parameters[layout.WeightCount + k]));
         }
 
         return bound;

@@ -187,9 +187,14 @@ public abstract class LinearObjective
         }
     }
 
-    /// <summary>The shared evaluation: blocks, optional parallelism, fixed-order reduction; also returns Σ wᵢ over the rows.</summary>
+    /// <summary>
+    /// The shared evaluation: blocks, optional parallelism, fixed-order reduction; also returns Σ wᵢ over the rows.
+    /// <paramref name="cancellationToken"/> is checked before every block (parallel blocks that start after it is cancelled
+    /// do nothing), so one evaluation over millions of rows stops within about a block per core.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     internal double Evaluate(TrainingData data, ReadOnlySpan<int> rows, ReadOnlySpan<float> parameters, Span<float> gradient,
-        bool withGradient, out double totalWeight)
+        bool withGradient, out double totalWeight, CancellationToken cancellationToken = default)
     {
         var layout = LayoutFor(data);
         layout.EnsureLength(parameters, nameof(parameters));
@@ -212,6 +217,7 @@ public abstract class LinearObjective
                 var block = workspace.Blocks[0];
                 for (int b = 0; b < blockCount; b++)
                 {
+                    cancellationToken.ThrowIfCancellationRequested();
                     int start = b * RowsPerBlock;
                     var blockRows = rows.Slice(start, Math.Min(RowsPerBlock, rows.Length - start));
                     ProcessBlock(data, blockRows, workspace, block, withGradient);
@@ -220,11 +226,12 @@ public abstract class LinearObjective
             }
             else
             {
-                workspace.BeginParallel(data, rows, withGradient);
+                workspace.BeginParallel(data, rows, withGradient, cancellationToken);
                 for (int waveStart = 0; waveStart < blockCount; waveStart += waveBlocks)
                 {
                     int count = Math.Min(waveBlocks, blockCount - waveStart);
                     workspace.RunWave(waveStart, count);
+                    cancellationToken.ThrowIfCancellationRequested();
                     for (int i = 0; i < count; i++)
                     {
                         sums.Add(workspace.Blocks[i], withGradient);
@@ -333,6 +340,35 @@ public abstract class LinearObjective
         }
 
         gradient.SortIndices();
+    }
+
+    /// <summary>
+    /// The weighted mean loss of the all-zero model (every score 0) over every row of <paramref name="data"/>, from the labels
+    /// alone: log 2 for logistic, log K for softmax, ½·mean(y²) for squared, 1 + mean(log y!) for Poisson. Σwᵢ in
+    /// <paramref name="totalWeight"/>. This default evaluates <see cref="RowLoss"/> at zero scores row by row; objectives whose
+    /// value follows from label statistics override it.
+    /// </summary>
+    internal virtual double ZeroModelLoss(TrainingData data, out double totalWeight)
+    {
+        ValidateRows(data, data.AllRows);
+        Span<double> scores = OutputCount <= 256 ? stackalloc double[OutputCount] : new double[OutputCount];
+        var labels = data.Labels;
+        double loss = 0, weight = 0;
+        for (int row = 0; row < data.RowCount; row++)
+        {
+            double w = data.WeightOf(row);
+            if (w == 0)
+            {
+                continue;
+            }
+
+            scores.Clear();
+            loss += w * RowLoss(scores, labels[row], writeScoreGradient: false);
+            weight += w;
+        }
+
+        totalWeight = weight;
+        return weight > 0 ? loss / weight : 0;
     }
 
     /// <summary>Throws unless every label of <paramref name="data"/> suits this objective (names the first bad row).</summary>
@@ -654,6 +690,7 @@ public abstract class LinearObjective
         private TrainingData? _data;
         private int _rowCount;
         private bool _withGradient;
+        private CancellationToken _cancellationToken;
         private int _waveStart;
 
         public Workspace(LinearObjective owner)
@@ -690,8 +727,9 @@ public abstract class LinearObjective
             parameters.CopyTo(Parameters);
         }
 
-        public void BeginParallel(TrainingData data, ReadOnlySpan<int> rows, bool withGradient)
+        public void BeginParallel(TrainingData data, ReadOnlySpan<int> rows, bool withGradient, CancellationToken cancellationToken)
         {
+            _cancellationToken = cancellationToken;
             if (rows == data.AllRows)
             {
                 _rows = data.AllRows;
@@ -723,10 +761,17 @@ public abstract class LinearObjective
         {
             _data = null;
             _rows = [];
+            _cancellationToken = default;
         }
 
         private void RunBlock(int indexInWave)
         {
+            // A cancelled evaluation skips its remaining blocks; the caller throws after the wave.
+            if (_cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+
             int size = _owner.RowsPerBlock;
             int start = (_waveStart + indexInWave) * size;
             var rows = _rows.AsSpan(start, Math.Min(size, _rowCount - start));

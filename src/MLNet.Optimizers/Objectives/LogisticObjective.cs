@@ -36,6 +36,13 @@ public sealed class LogisticObjective : LinearObjective
     }
 
     /// <inheritdoc />
+    internal override double ZeroModelLoss(TrainingData data, out double totalWeight)
+    {
+        totalWeight = data.TotalWeight;
+        return totalWeight > 0 ? Math.Log(2) : 0; // ℓ(0, y) = log 2 whatever the label
+    }
+
+    /// <inheritdoc />
     /// <remarks>
     /// The formula of <see cref="RowLoss"/> vectorised over the tile, without branches: ℓ = max(s, 0) + log(1 + e^−|s|) − y·s,
     /// and ∂ℓ/∂s = σ(s) − y with <c>TensorPrimitives.Sigmoid</c>, which saturates to 0 or 1 where e^−s would overflow.

@@ -29,6 +29,13 @@ public sealed class SoftmaxObjective : LinearObjective
     protected override bool IsValidLabel(float label) => label >= 0 && label < _classCount && label == MathF.Floor(label);
 
     /// <inheritdoc />
+    internal override double ZeroModelLoss(TrainingData data, out double totalWeight)
+    {
+        totalWeight = data.TotalWeight;
+        return totalWeight > 0 ? Math.Log(_classCount) : 0; // equal scores: every class has probability 1/K
+    }
+
+    /// <inheritdoc />
     protected override double RowLoss(Span<double> scores, float label, bool writeScoreGradient)
     {
         int y = (int)label;

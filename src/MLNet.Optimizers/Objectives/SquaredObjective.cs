@@ -18,6 +18,22 @@ public sealed class SquaredObjective : LinearObjective
     protected override bool IsValidLabel(float label) => float.IsFinite(label);
 
     /// <inheritdoc />
+    internal override double ZeroModelLoss(TrainingData data, out double totalWeight)
+    {
+        // ½·Σwᵢyᵢ²/Σwᵢ, in double (the squares of float labels can pass float's range).
+        var labels = data.Labels;
+        double sum = 0;
+        for (int row = 0; row < labels.Length; row++)
+        {
+            double y = labels[row];
+            sum += data.WeightOf(row) * y * y;
+        }
+
+        totalWeight = data.TotalWeight;
+        return totalWeight > 0 ? 0.5 * sum / totalWeight : 0;
+    }
+
+    /// <inheritdoc />
     protected override double RowLoss(Span<double> scores, float label, bool writeScoreGradient)
     {
         double residual = scores[0] - label;

@@ -1,5 +1,5 @@
-using MLNet.Optimizers.Internal;
 using System.Numerics.Tensors;
+using MLNet.Optimizers.Internal;
 
 namespace MLNet.Optimizers.Objectives;
 
@@ -17,6 +17,7 @@ public sealed class TrainingData
     private readonly float[] _labels;
     private readonly float[] _weights;
     private int[]? _allRows;
+    private float? _featureMagnitude;
 
     /// <summary>Dense features in chunks of <see cref="_rowsPerChunk"/> whole rows each (one chunk when given as one array).</summary>
     private readonly float[][]? _denseChunks;
@@ -203,6 +204,31 @@ public sealed class TrainingData
 
     /// <summary>The weight of row <paramref name="row"/> (1 when unweighted).</summary>
     internal float WeightOf(int row) => _weights.Length == 0 ? 1f : _weights[row];
+
+    /// <summary>The largest |x| of any feature value of any row (0 without values); computed once, on first use, with one
+    /// vectorised scan (data reused across trainings, as in cross-validation, are scanned once).</summary>
+    internal float FeatureMagnitude => _featureMagnitude ??= ComputeFeatureMagnitude();
+
+    private float ComputeFeatureMagnitude()
+    {
+        if (IsSparse)
+        {
+            int count = RowOffsets![RowCount];
+            return count == 0 ? 0 : Math.Abs(TensorPrimitives.MaxMagnitude(Values.AsSpan(0, count)));
+        }
+
+        float max = 0;
+        for (int chunk = 0, firstRow = 0; firstRow < RowCount; chunk++, firstRow += _rowsPerChunk)
+        {
+            int rows = Math.Min(_rowsPerChunk, RowCount - firstRow);
+            if (rows * FeatureCount > 0)
+            {
+                max = Math.Max(max, Math.Abs(TensorPrimitives.MaxMagnitude(_denseChunks![chunk].AsSpan(0, rows * FeatureCount))));
+            }
+        }
+
+        return max;
+    }
 
     /// <summary>A copy of the given rows, in the given order (a row may appear more than once).</summary>
     /// <param name="rows">Row indices in [0, RowCount).</param>

@@ -40,7 +40,6 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
     private readonly DataViewSchema.Column _label;
     private readonly DataViewSchema.Column? _weight;
     private readonly CancellationToken _cancellationToken;
-    private int _passes;
 
     /// <summary>Checks the schema; no row is read yet.</summary>
     /// <param name="data">The data view.</param>
@@ -121,8 +120,9 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
         LabelNames = labelNames;
     }
 
-    /// <summary>Rows read between two cancellation checks: a few milliseconds of reading even for wide rows.</summary>
-    internal const int CancellationCheckRows = 4096;
+    /// <summary>Rows read between two cancellation checks: one block of the objective's evaluation, well under a millisecond
+    /// of reading for ordinary rows, so a streamed pass stops within one block of its 4,096-row chunks.</summary>
+    internal const int CancellationCheckRows = LinearObjective.DefaultRowsPerBlock;
 
     /// <summary>D, the feature vector's size.</summary>
     public int FeatureCount { get; }
@@ -177,7 +177,7 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
     /// sparse the whole set is kept in CSR form.</summary>
     internal TrainingData ReadAll()
     {
-        using var pass = new Pass(this, shuffleSeed: null);
+        using var pass = new Pass(this, shuffleSeed: null, intoMemory: true);
         pass.Read(int.MaxValue);
         pass.Finish();
         return pass.TakeBatch();
@@ -191,7 +191,7 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
     public IEnumerable<TrainingData> ReadBatches(int batchSize, int? shuffleSeed)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        using var pass = new Pass(this, shuffleSeed);
+        using var pass = new Pass(this, shuffleSeed, intoMemory: false);
         while (pass.Read(batchSize) > 0)
         {
             yield return pass.TakeBatch();
@@ -208,7 +208,8 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
 
     /// <summary>One cursor over the data view: reads and checks rows into the current batch, and the checks that need the
     /// whole pass (no rows, weights summing to 0, a class without weight) at its end. An I/O fault of the cursor becomes an
-    /// <see cref="IOException"/> naming the data, the pass and the row, with the original as its inner exception.</summary>
+    /// <see cref="IOException"/> naming the data and the row, with the original as its inner exception (a streamed pass's
+    /// epoch is added by the training loop, which knows it).</summary>
     private sealed class Pass : IDisposable
     {
         private readonly TrainingDataReader _reader;
@@ -223,16 +224,16 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
         private readonly List<float>? _weights;
         private readonly long? _rowCount;
         private readonly double[] _classWeights;
-        private readonly int _passNumber;
+        private readonly bool _intoMemory;
         private VBuffer<float> _row;
         private long _rowIndex = -1;
         private double _weightSum;
 
-        internal Pass(TrainingDataReader reader, int? shuffleSeed)
+        internal Pass(TrainingDataReader reader, int? shuffleSeed, bool intoMemory)
         {
             reader._cancellationToken.ThrowIfCancellationRequested();
             _reader = reader;
-            _passNumber = Interlocked.Increment(ref reader._passes);
+            _intoMemory = intoMemory;
             _classWeights = new double[reader._labelKind switch { LabelKind.Binary => 2, LabelKind.Multiclass => reader.ClassCount, _ => 0 }];
             _builder = new RowBuilder(reader.FeatureCount);
             _weights = reader._weight is null ? null : [];
@@ -256,9 +257,9 @@ internal sealed class TrainingDataReader : ITrainingBatchSource
             }
             catch (Exception e) when (InputFault(e) is { } fault)
             {
+                string when = _intoMemory ? " into memory (before the first epoch)" : "";
                 throw new IOException(
-                    $"Reading the {_reader._role} data failed at row {_rowIndex + 1} of pass {_passNumber} over it (the first pass reads the " +
-                    $"data once; each epoch or evaluation of streamed data is another pass): {fault.GetType().Name}: {fault.Message}", e);
+                    $"Reading the {_reader._role} data{when} failed at row {_rowIndex + 1}: {fault.GetType().Name}: {fault.Message}", e);
             }
         }
 

@@ -39,8 +39,12 @@ internal sealed class CachedData(TrainingData data, bool shuffle, Random random)
     }
 
     public override double FullPass(LinearObjective objective, ReadOnlySpan<float> point, Span<float> gradient, bool withGradient,
-        out double totalWeight) =>
-        objective.Evaluate(data, data.AllRows, point, gradient, withGradient, out totalWeight);
+        int epoch, CancellationToken cancellationToken, out double totalWeight) =>
+        objective.Evaluate(data, data.AllRows, point, gradient, withGradient, out totalWeight, cancellationToken);
+
+    public override bool InMemory => true;
+
+    public override IEnumerable<TrainingData> Chunks(int epoch) => [data];
 
     /// <summary>Holds out <paramref name="fraction"/> of the rows, drawn with <paramref name="random"/>, as validation data.</summary>
     /// <exception cref="ArgumentException">Either part would have no rows.</exception>

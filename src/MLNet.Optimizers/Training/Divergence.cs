@@ -44,6 +44,12 @@ internal static class Divergence
         }
     }
 
+    /// <summary>The optimizer's state <paramref name="name"/> (e.g. <c>exp_avg_sq</c>) became NaN or infinite: the gradients are
+    /// too large for the rule's float arithmetic, which froze or corrupted its steps.</summary>
+    public static InvalidOperationException InState(int epoch, string name, double learningRate) =>
+        new(string.Create(CultureInfo.InvariantCulture,
+            $"Training failed in epoch {epoch}: the optimizer's state '{name}' became NaN or infinite (e.g. squared gradients beyond float's 3.4E+38: gradients of magnitude 1E+19 or more), so its steps are zero or meaningless and the parameters stop moving. Normalise the features and, for regression, the labels (e.g. to mean 0 and variance 1), or clip gradients with GradientClipNorm (the last learning rate was {learningRate:G6})."));
+
     /// <summary>"Training diverged in epoch <paramref name="epoch"/>: <paramref name="what"/> became NaN or infinite", and remedies.</summary>
     public static InvalidOperationException In(int epoch, string what, double learningRate) =>
         new(string.Create(CultureInfo.InvariantCulture,

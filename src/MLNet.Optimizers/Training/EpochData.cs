@@ -17,7 +17,26 @@ internal abstract class EpochData
     }
 
     /// <summary>The weighted mean loss over every row and, when <paramref name="withGradient"/>, its gradient; Σwᵢ in
-    /// <paramref name="totalWeight"/>.</summary>
+    /// <paramref name="totalWeight"/>. <paramref name="epoch"/> is the epoch the pass belongs to (named by read errors);
+    /// <paramref name="cancellationToken"/> is checked every block of rows, also within one evaluation.</summary>
     public abstract double FullPass(LinearObjective objective, ReadOnlySpan<float> point, Span<float> gradient, bool withGradient,
-        out double totalWeight);
+        int epoch, CancellationToken cancellationToken, out double totalWeight);
+
+    /// <summary>Whether the rows are held in memory, so that one more full pass reads nothing.</summary>
+    public abstract bool InMemory { get; }
+
+    /// <summary>One pass over every row, in chunks, for the checks at the end of a run (after epoch <paramref name="epoch"/>).</summary>
+    public abstract IEnumerable<TrainingData> Chunks(int epoch);
+
+    /// <summary>The rows' <see cref="DataSummary"/>; by default one pass over <see cref="Chunks"/>.</summary>
+    public virtual DataSummary Summary(LinearObjective objective, int epoch)
+    {
+        var summary = new DataSummary();
+        foreach (var chunk in Chunks(epoch))
+        {
+            summary.Add(objective, chunk);
+        }
+
+        return summary;
+    }
 }

@@ -48,7 +48,8 @@ internal sealed class EpochRecorder
     /// <exception cref="InvalidOperationException">The validation loss is not finite.</exception>
     public bool EndEpoch(int epoch, long steps, double trainingLoss, ReadOnlySpan<float> evaluationPoint, double learningRate)
     {
-        double? validationLoss = _validation?.FullPass(_objective, evaluationPoint, default, withGradient: false, out _);
+        double? validationLoss = _validation?.FullPass(_objective, evaluationPoint, default, withGradient: false, epoch,
+            _options.CancellationToken, out _);
         if (validationLoss is double v && !double.IsFinite(v))
         {
             throw Divergence.In(epoch, "the validation loss", learningRate);
@@ -78,6 +79,14 @@ internal sealed class EpochRecorder
         StoppedEarly = checkpoint.StoppedEarly;
         _epochStarted = Stopwatch.GetTimestamp();
     }
+
+    /// <summary>The recorded training loss of the parameters <see cref="Result"/> returns (the best epoch's when kept, else the
+    /// last epoch's); null before the first epoch.</summary>
+    public double? ReturnedTrainingLoss =>
+        _history.Count == 0 ? null : _history[(_earlyStopping.BestParameters is null ? _history.Count : _earlyStopping.BestEpoch) - 1].TrainingLoss;
+
+    /// <summary>The first epoch's recorded training loss; null before it.</summary>
+    public double? FirstEpochTrainingLoss => _history.Count == 0 ? null : _history[0].TrainingLoss;
 
     /// <summary>The result: the best epoch's parameters when kept, else <paramref name="finalParameters"/>.</summary>
     public TrainingResult Result(LinearModelLayout layout, float[] finalParameters, LbfgsStopReason? stopReason = null) =>

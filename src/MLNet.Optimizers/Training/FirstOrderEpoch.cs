@@ -67,7 +67,7 @@ internal sealed class FirstOrderEpoch
         if (_batchSize == 0)
         {
             _cancellationToken.ThrowIfCancellationRequested();
-            double loss = train.FullPass(_objective, parameters, _gradient, withGradient: true, out double weight);
+            double loss = train.FullPass(_objective, parameters, _gradient, withGradient: true, epoch, _cancellationToken, out double weight);
             Step(epoch, loss, parameters);
             lossSum += loss * weight;
             weightSum += weight;
@@ -118,6 +118,8 @@ internal sealed class FirstOrderEpoch
             throw Divergence.In(epoch, "a parameter", LearningRate);
         }
 
+        EnsureFiniteState(epoch);
+
         return weightSum > 0 ? lossSum / weightSum : 0;
     }
 
@@ -138,12 +140,37 @@ internal sealed class FirstOrderEpoch
         _stepper.WriteEvaluationPoint(parameters, evaluationPoint);
     }
 
+    /// <summary>
+    /// An overflowing optimizer state does not show in the parameters: Adam's sum of squared gradients becomes ∞ once gradients
+    /// reach ~1e19 (their squares pass float's 3.4e38), every step is then m/∞ = 0 and the parameters freeze where they are
+    /// (labels of 1e25 gave the all-zero model). Checked once per epoch: O(parameters), next to an epoch's O(rows × parameters).
+    /// </summary>
+    private void EnsureFiniteState(int epoch)
+    {
+        var state = _stepper.State;
+        foreach (string name in state.VectorNames)
+        {
+            if (!TensorPrimitives.IsFiniteAll(state.Vector(name)))
+            {
+                throw Divergence.InState(epoch, name, LearningRate);
+            }
+        }
+
+        foreach (string name in state.ScalarNames)
+        {
+            if (!double.IsFinite(state.Scalar(name)))
+            {
+                throw Divergence.InState(epoch, name, LearningRate);
+            }
+        }
+    }
+
     /// <summary>The batch's weighted mean loss, and its gradient in <see cref="_gradient"/> or <see cref="_sparseGradient"/>.</summary>
     private double Evaluate(TrainingData data, ReadOnlySpan<int> rows, float[] parameters, out double weight)
     {
         if (_sparseGradient is null)
         {
-            return _objective.Evaluate(data, rows, parameters, _gradient, withGradient: true, out weight);
+            return _objective.Evaluate(data, rows, parameters, _gradient, withGradient: true, out weight, _cancellationToken);
         }
 
         if (!_catchUpBeforeReading)

@@ -21,16 +21,21 @@ internal sealed class LbfgsRun
     private readonly CheckpointStore? _checkpoints;
     private readonly LbfgsState _state;
     private readonly LbfgsL1Penalty _l1;
+    private readonly bool _warmStart;
 
     /// <summary>The penalised loss at the run's starting point (L1 included), the reference of the progress test; NaN until
     /// the first evaluation (or the checkpoint) gives it.</summary>
     private double _initialLoss = double.NaN;
 
-    /// <summary>Prepares a run from <paramref name="parameters"/>, which it updates in place, checkpointing into
-    /// <paramref name="checkpoints"/> when given.</summary>
+    /// <summary>The data loss at a warm start's parameters, the final check's baseline; null until known.</summary>
+    private double? _startLoss;
+
+    /// <summary>Prepares a run from <paramref name="parameters"/>, which it updates in place (<paramref name="warmStart"/>: they
+    /// are not all zero), checkpointing into <paramref name="checkpoints"/> when given.</summary>
     public LbfgsRun(Lbfgs lbfgs, LinearObjective objective, LinearModelLayout layout, EpochData train, EpochData? validation,
-        TrainingOptions options, float[] parameters, CheckpointStore? checkpoints)
+        TrainingOptions options, float[] parameters, bool warmStart, CheckpointStore? checkpoints)
     {
+        _warmStart = warmStart;
         _lbfgs = lbfgs;
         _objective = objective;
         _layout = layout;
@@ -54,6 +59,12 @@ internal sealed class LbfgsRun
     {
         if (_checkpoints?.Resumed is { } saved)
         {
+            if (_warmStart)
+            {
+                // The final check compares with the original start, not with the iterate the run resumes from.
+                _startLoss = _train.FullPass(_objective, _parameters, default, withGradient: false, 1, _options.CancellationToken, out _);
+            }
+
             saved.Parameters.CopyTo(_parameters, 0);
             using (var stream = new MemoryStream(saved.OptimizerState, writable: false))
             {
@@ -64,7 +75,7 @@ internal sealed class LbfgsRun
             _initialLoss = saved.StartLoss;
             if (saved.Finished)
             {
-                return _recorder.Result(_layout, _parameters, saved.StopReason);
+                return Checked(_recorder.Result(_layout, _parameters, saved.StopReason));
             }
         }
 
@@ -73,18 +84,30 @@ internal sealed class LbfgsRun
             maxEvaluations: int.MaxValue, OnIteration, _options.CancellationToken, _l1);
         Divergence.EnsureProgress(outcome.StopReason, _state.Iterations, _initialLoss, outcome.Loss);
         _checkpoints?.Write(_recorder.CompletedEpochs, finished: true, outcome.StopReason, _initialLoss, _parameters, _state.Save, _recorder);
-        return _recorder.Result(_layout, _parameters, outcome.StopReason);
+        return Checked(_recorder.Result(_layout, _parameters, outcome.StopReason));
+    }
+
+    /// <summary>The result after <see cref="FinalModelCheck"/>: every recorded L-BFGS loss is the data loss at that iterate, so the
+    /// returned model's is known exactly; so is the start's (the first evaluation).</summary>
+    private TrainingResult Checked(TrainingResult result)
+    {
+        FinalModelCheck.Ensure(_objective, _layout, _train, result.Parameters, _recorder.ReturnedTrainingLoss, _warmStart ? _startLoss : null,
+            _recorder.CompletedEpochs, _options.Communicator);
+        return result;
     }
 
     /// <summary>The full-batch objective including the L2 penalty, so that L-BFGS minimises the whole J.</summary>
     private double PenalisedLoss(ReadOnlySpan<float> point, Span<float> gradient)
     {
         _options.CancellationToken.ThrowIfCancellationRequested();
-        double loss = _train.FullPass(_objective, point, gradient, withGradient: true, out _);
+        double loss = _train.FullPass(_objective, point, gradient, withGradient: true, _recorder.CompletedEpochs + 1,
+            _options.CancellationToken, out _);
         if (!double.IsFinite(loss))
         {
             throw Divergence.In(_recorder.CompletedEpochs + 1, "the training loss", _lbfgs.LearningRate);
         }
+
+        _startLoss ??= loss;
 
         _penalty.AddL2Gradient(point, gradient);
         double penalised = loss + _penalty.L2Value(point);
@@ -109,7 +132,7 @@ internal sealed class LbfgsRun
         // The data loss at the new iterate: L-BFGS reports the penalised loss there, except that without a line search the
         // last iteration is not re-evaluated (as in PyTorch), so that one is computed here.
         double trainingLoss = _lbfgs.LineSearch == LineSearch.None && epoch == _options.NumberOfEpochs
-            ? _train.FullPass(_objective, _parameters, default, withGradient: false, out _)
+            ? _train.FullPass(_objective, _parameters, default, withGradient: false, epoch, _options.CancellationToken, out _)
             : iteration.Loss - _penalty.L2Value(_parameters) - _penalty.L1Value(_parameters);
         bool proceed = !_recorder.EndEpoch(epoch, iteration.Iteration, trainingLoss, _parameters, iteration.StepSize);
 

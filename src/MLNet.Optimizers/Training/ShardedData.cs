@@ -16,14 +16,21 @@ internal sealed class ShardedData(EpochData shard, GradientAllreduce reduction) 
     public override IEnumerable<(TrainingData Data, ArraySegment<int> Rows)> Batches(int epoch, int batchSize) => shard.Batches(epoch, batchSize);
 
     public override double FullPass(LinearObjective objective, ReadOnlySpan<float> point, Span<float> gradient, bool withGradient,
-        out double totalWeight)
+        int epoch, CancellationToken cancellationToken, out double totalWeight)
     {
         double loss = 0, weight = 0;
         if (!reduction.LocallyCancelled)
         {
-            loss = shard.FullPass(objective, point, gradient, withGradient, out weight);
+            loss = shard.FullPass(objective, point, gradient, withGradient, epoch, cancellationToken, out weight);
         }
 
         return reduction.Reduce(loss, weight, withGradient ? gradient : default, hasRows: true, out totalWeight, out _);
     }
+
+    public override bool InMemory => shard.InMemory;
+
+    /// <summary>This rank's rows only (the final check reduces what it needs across the ranks itself).</summary>
+    public override IEnumerable<TrainingData> Chunks(int epoch) => shard.Chunks(epoch);
+
+    public override DataSummary Summary(LinearObjective objective, int epoch) => shard.Summary(objective, epoch);
 }

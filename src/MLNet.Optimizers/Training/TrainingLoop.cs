@@ -93,7 +93,9 @@ public sealed class TrainingLoop
     /// <param name="validation">Validation data with the same features, or null.</param>
     /// <param name="initialParameters">Warm start (the optimizer state still starts fresh); empty for all zeros.</param>
     /// <returns>The parameters, the per-epoch history and the early-stopping outcome.</returns>
-    /// <exception cref="InvalidOperationException">The run diverged (a non-finite loss or parameter); the message names the epoch.</exception>
+    /// <exception cref="InvalidOperationException">The run diverged (a non-finite loss, parameter or optimizer state, or a loss far
+    /// past its start; the message names the epoch), or the model failed the final check (float
+    /// scores beyond range, or a loss worse than the all-zero model's).</exception>
     /// <exception cref="OperationCanceledException">The options' cancellation token was cancelled.</exception>
     public TrainingResult Train(TrainingData train, TrainingData? validation = null, ReadOnlySpan<float> initialParameters = default)
     {
@@ -144,7 +146,8 @@ public sealed class TrainingLoop
     /// <returns>The parameters, the per-epoch history and the early-stopping outcome.</returns>
     /// <exception cref="ArgumentException"><see cref="TrainingOptions.ValidationFraction"/> is set (a split needs the data in
     /// memory), the feature counts differ, or the data are unusable.</exception>
-    /// <exception cref="InvalidOperationException">The run diverged.</exception>
+    /// <exception cref="InvalidOperationException">The run diverged, or the model failed the final check (as for in-memory data;
+    /// the loss check uses the recorded epoch losses).</exception>
     /// <exception cref="OperationCanceledException">The options' cancellation token was cancelled.</exception>
     public TrainingResult Train(ITrainingBatchSource train, ITrainingBatchSource? validation = null, ReadOnlySpan<float> initialParameters = default)
     {
@@ -165,7 +168,7 @@ public sealed class TrainingLoop
         var checkpoints = OpenCheckpoints(layout, "streamed", () => DataFingerprint.Of(train, cancellation),
             validation is null ? null : () => DataFingerprint.Of(validation, cancellation), parameters, lazySparseSteps: false);
         int seed = RankSeed(checkpoints?.Seed ?? _seed);
-        return Train(layout, new StreamedData(train, _options.Shuffle, seed, nameof(train)),
+        return Train(layout, new StreamedData(train, _options.Shuffle, seed, nameof(train), _objective),
             validation is null ? null : new StreamedData(validation, false, seed, nameof(validation)), parameters, lazySparseSteps: false,
             checkpoints);
     }
@@ -189,11 +192,14 @@ public sealed class TrainingLoop
             lazySparseSteps = false;
         }
 
+        // A warm start may begin worse than the all-zero model; the final check then also accepts a model no worse than its start.
+        bool warmStart = parameters.AsSpan().ContainsAnyExcept(0f);
         return options.Optimizer switch
         {
-            FirstOrderOptimizer firstOrder => TrainFirstOrder(firstOrder, layout, train, validation, parameters, lazySparseSteps, options,
-                checkpoints),
-            _ => new LbfgsRun((Lbfgs)options.Optimizer, _objective, layout, train, validation, options, parameters, checkpoints).Run(),
+            FirstOrderOptimizer firstOrder => TrainFirstOrder(firstOrder, layout, train, validation, parameters, lazySparseSteps, warmStart,
+                options, checkpoints),
+            _ => new LbfgsRun((Lbfgs)options.Optimizer, _objective, layout, train, validation, options, parameters, warmStart, checkpoints)
+                .Run(),
         };
     }
 
@@ -266,8 +272,12 @@ public sealed class TrainingLoop
 
     /// <summary>Epoch after epoch: the steps, then validation, early stopping and the report at the evaluation point.</summary>
     private TrainingResult TrainFirstOrder(FirstOrderOptimizer optimizer, LinearModelLayout layout, EpochData train,
-        EpochData? validation, float[] parameters, bool lazySparseSteps, TrainingOptions options, CheckpointStore? checkpoints)
+        EpochData? validation, float[] parameters, bool lazySparseSteps, bool warmStart, TrainingOptions options,
+        CheckpointStore? checkpoints)
     {
+        double? startLoss = warmStart && train.InMemory
+            ? train.FullPass(_objective, parameters, default, withGradient: false, 1, options.CancellationToken, out _)
+            : null;
         var epochSteps = new FirstOrderEpoch(_objective, optimizer, layout, options, lazySparseSteps);
         var recorder = new EpochRecorder(_objective, validation, options, layout.ParameterCount);
         var evaluationPoint = new float[layout.ParameterCount];
@@ -293,7 +303,17 @@ public sealed class TrainingLoop
             }
         }
 
-        return recorder.Result(layout, evaluationPoint);
+        var result = recorder.Result(layout, evaluationPoint);
+
+        // An epoch's loss is the mean over its batches, each taken before its step. Data in memory are evaluated once more at the
+        // returned parameters (and, for a warm start, at the start), reading nothing; streamed data are not read again for it:
+        // the returned epoch's and the first epoch's recorded losses stand in (comparable means over the same batches).
+        double? finalLoss = train.InMemory
+            ? train.FullPass(_objective, result.Parameters, default, withGradient: false, recorder.CompletedEpochs, options.CancellationToken, out _)
+            : recorder.ReturnedTrainingLoss;
+        startLoss ??= warmStart ? recorder.FirstEpochTrainingLoss : null;
+        FinalModelCheck.Ensure(_objective, layout, train, result.Parameters, finalLoss, startLoss, recorder.CompletedEpochs, options.Communicator);
+        return result;
     }
 
     /// <summary>

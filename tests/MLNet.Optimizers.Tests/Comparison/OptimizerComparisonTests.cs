@@ -46,7 +46,10 @@ public class OptimizerComparisonTests(BreastCancerComparisonFixture fixture) : I
         string[] expected = ["Sgd", "Sgd+momentum", "Sgd+Nesterov", "Adagrad", "RmsProp", "Adam", "AdamW", "Adamax", "NAdam", "RAdam",
             "Adadelta", "ScheduleFreeAdamW", "ScheduleFreeSgd", "Lbfgs"];
         Assert.Equal(expected.Order(), _result.Leaderboard.Select(r => r.Name).Distinct().Order());
-        Assert.All(_result.Leaderboard, row => Assert.Equal(5, row.Metrics[ComparisonMetric.AreaUnderRocCurve].PerFold.Count));
+        // A candidate dropped in the first rung (RmsProp at lr 0.1: its 3-epoch model is worse than the all-zero model, which
+        // the final check refuses) has no metrics.
+        Assert.All(_result.Leaderboard.Where(row => row.BestRung >= 0),
+            row => Assert.Equal(5, row.Metrics[ComparisonMetric.AreaUnderRocCurve].PerFold.Count));
     }
 
     [Fact]
@@ -69,8 +72,9 @@ public class OptimizerComparisonTests(BreastCancerComparisonFixture fixture) : I
             Assert.Equal(asked, row.TrainerOptions.NumberOfEpochs);
             Assert.True(row.EpochsTrained == asked || (row.Name == "Lbfgs" && row.EpochsTrained < asked), row.Label);
         });
+        // A candidate dropped in the first rung has reached none (-1) and trained at most that rung's epochs.
         Assert.All(_result.Curves, curve => Assert.True(
-            curve.TrainingLoss.Count <= _result.RungEpochs[_result.Leaderboard.Single(r => r.CandidateIndex == curve.CandidateIndex).RungReached]));
+            curve.TrainingLoss.Count <= _result.RungEpochs[Math.Max(0, _result.Leaderboard.Single(r => r.CandidateIndex == curve.CandidateIndex).RungReached)]));
     }
 
     [Fact]

@@ -158,9 +158,72 @@ public class DataReadingReliabilityTests
 
         var error = Assert.Throws<IOException>(() => Trainer(cacheData, batchSize: 64).Fit(Context.Data.LoadFromEnumerable(Rows())));
 
-        Assert.Contains("row 150 of pass 1", error.Message);
-        Assert.Contains("disk went away", error.Message);
+        Assert.Contains(cacheData ? "training data into memory (before the first epoch) failed at row 150" : "Epoch 1 (streamed train data", error.Message);
+        Assert.Contains("failed at row 150: IOException: disk went away", error.Message);
         Assert.Same(fault, Causes(error).Last(e => e is IOException));
+    }
+
+    [Fact]
+    public void A_streamed_io_fault_names_the_epoch_and_the_row_and_keeps_its_cause()
+    {
+        var fault = new IOException("disk went away");
+        int passes = 0;
+        IEnumerable<Row> Rows()
+        {
+            passes++;
+            Row[] rows = SmallBinaryRows(300);
+            for (int i = 0; i < rows.Length; i++)
+            {
+                if (passes == 3 && i == 200)
+                {
+                    throw fault;
+                }
+
+                yield return rows[i];
+            }
+        }
+
+        var trainer = Context.BinaryClassification.Trainers.LogisticRegression(new LogisticRegressionTrainer.Options
+        {
+            Optimizer = new Sgd(0.1), NumberOfEpochs = 5, BatchSize = 64, CacheData = false,
+        });
+
+        var error = Assert.Throws<IOException>(() => trainer.Fit(Context.Data.LoadFromEnumerable(Rows())));
+
+        Assert.StartsWith("Epoch 3 (streamed train data", error.Message);
+        Assert.Contains("failed at row 200: IOException: disk went away", error.Message);
+        Assert.Same(fault, Causes(error).Last(e => e is IOException));
+    }
+
+    [Fact]
+    public void A_streamed_pass_stops_within_a_block_of_rows_after_cancellation()
+    {
+        // L-BFGS reads the data once per evaluation; the token is cancelled 100 rows into the second pass.
+        const int RowCount = 10_000, CancelAt = RowCount + 100;
+        using var cancellation = new CancellationTokenSource();
+        int produced = 0;
+        IEnumerable<Row> Rows()
+        {
+            var random = new Random(5);
+            for (int i = 0; i < RowCount; i++)
+            {
+                if (++produced == CancelAt)
+                {
+                    cancellation.Cancel();
+                }
+
+                yield return new Row { Label = i % 2 == 0, Features = [(float)random.NextDouble(), 1, 2] };
+            }
+        }
+
+        var trainer = Context.BinaryClassification.Trainers.LogisticRegression(new LogisticRegressionTrainer.Options
+        {
+            Optimizer = new Lbfgs(), NumberOfEpochs = 5, CacheData = false, CancellationToken = cancellation.Token,
+        });
+
+        Assert.ThrowsAny<OperationCanceledException>(() => trainer.Fit(Context.Data.LoadFromEnumerable(Rows())));
+
+        Assert.InRange(produced - CancelAt, 0, 1024);
     }
 
     [Fact]

@@ -365,8 +365,10 @@ public class TrainingLoopTests
     public void Validation_and_result_use_the_optimizer_evaluation_point()
     {
         // A rule whose evaluation point is the training point + 1 (as schedule-free rules export x, not y).
+        // Labels x₀ + x₁ + 1 make the all-ones export the exact fit (the final check refuses a model worse than all zeros).
         var synthetic = SyntheticData.Create(LabelKind.Regression, rowCount: 60, featureCount: 2, seed: 14);
-        var train = synthetic.Dense();
+        float[] labels = [.. Enumerable.Range(0, synthetic.RowCount).Select(i => synthetic.Features[2 * i] + synthetic.Features[(2 * i) + 1] + 1f)];
+        var train = TrainingData.Dense(2, (float[])synthetic.Features.Clone(), labels, null);
         var validation = SyntheticData.Create(LabelKind.Regression, rowCount: 30, featureCount: 2, seed: 15).Dense();
         var objective = new SquaredObjective();
         var reports = new List<EpochReport>();

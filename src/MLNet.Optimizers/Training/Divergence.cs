@@ -28,8 +28,24 @@ internal static class Divergence
             throw new InvalidOperationException(string.Format(CultureInfo.InvariantCulture,
                 "L-BFGS stopped ({0}) after {1} iteration(s) without lowering the training loss ({2:G6}) although its gradient is not zero: " +
                 "the run made no progress and the model would be no better than its starting point. Normalise the features (e.g. " +
-                "NormalizeMeanVariance, to mean 0 and variance 1): features of huge or very different magnitudes (e.g. timestamps) " +
-                "make the first steps vanish.", stopReason, iterations, initialLoss));
+                "NormalizeMeanVariance, to mean 0 and variance 1) and, for regression, the labels: features of huge or very different " +
+                "magnitudes (e.g. timestamps), or tiny labels, make the first steps vanish.", stopReason, iterations, initialLoss));
+        }
+    }
+
+    /// <summary>
+    /// Throws when L-BFGS, started from the all-zero model, stops there at once because the gradient is below its absolute
+    /// <c>GradientTolerance</c> (PyTorch's rule, kept so the trajectories match) while not zero: on a tiny-scaled problem
+    /// (labels of ~1e-6, so a gradient of ~1e-7) that returns the all-zero model as "converged". A genuine optimum at zero
+    /// has a gradient that is exactly zero, or a problem scaled so that its gradient there is far above the tolerance.
+    /// </summary>
+    public static void EnsureNotStalledAtZero(LbfgsStopReason stopReason, long iterations, double startGradientMaxAbs,
+        double gradientTolerance)
+    {
+        if (stopReason == LbfgsStopReason.GradientTolerance && iterations == 0 && startGradientMaxAbs > 0)
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"L-BFGS stopped at the all-zero model before its first iteration: the gradient there (max |g| = {startGradientMaxAbs:G3}) is below GradientTolerance ({gradientTolerance:G3}) although it is not zero, so the problem's scale (tiny labels or features) makes the absolute tolerance meaningless and the model would predict nothing. Scale the labels (for regression) and the features to mean 0 and variance 1, or lower the Lbfgs gradientTolerance and changeTolerance far below the gradient's and the loss's magnitudes."));
         }
     }
 

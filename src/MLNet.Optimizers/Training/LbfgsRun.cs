@@ -30,6 +30,9 @@ internal sealed class LbfgsRun
     /// <summary>The data loss at a warm start's parameters, the final check's baseline; null until known.</summary>
     private double? _startLoss;
 
+    /// <summary>max |g| of the penalised gradient at the starting point; NaN until the first evaluation.</summary>
+    private double _startGradientMaxAbs = double.NaN;
+
     /// <summary>Prepares a run from <paramref name="parameters"/>, which it updates in place (<paramref name="warmStart"/>: they
     /// are not all zero), checkpointing into <paramref name="checkpoints"/> when given.</summary>
     public LbfgsRun(Lbfgs lbfgs, LinearObjective objective, LinearModelLayout layout, EpochData train, EpochData? validation,
@@ -83,6 +86,11 @@ internal sealed class LbfgsRun
         var outcome = _lbfgs.Minimize(_parameters, PenalisedLoss, _state, _options.NumberOfEpochs - _recorder.CompletedEpochs,
             maxEvaluations: int.MaxValue, OnIteration, _options.CancellationToken, _l1);
         Divergence.EnsureProgress(outcome.StopReason, _state.Iterations, _initialLoss, outcome.Loss);
+        if (!_warmStart && _checkpoints?.Resumed is null)
+        {
+            Divergence.EnsureNotStalledAtZero(outcome.StopReason, _state.Iterations, _startGradientMaxAbs, _lbfgs.GradientTolerance);
+        }
+
         _checkpoints?.Write(_recorder.CompletedEpochs, finished: true, outcome.StopReason, _initialLoss, _parameters, _state.Save, _recorder);
         return Checked(_recorder.Result(_layout, _parameters, outcome.StopReason));
     }
@@ -113,6 +121,7 @@ internal sealed class LbfgsRun
         double penalised = loss + _penalty.L2Value(point);
         if (double.IsNaN(_initialLoss))
         {
+            _startGradientMaxAbs = Math.Abs((double)TensorPrimitives.MaxMagnitude((ReadOnlySpan<float>)gradient));
             // The first evaluation is at the starting point; L-BFGS adds the L1 term to it as here.
             _initialLoss = _l1.IsActive ? penalised + LbfgsOrthantWise.Penalty(_l1, point) : penalised;
         }

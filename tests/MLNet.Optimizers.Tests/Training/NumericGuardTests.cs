@@ -176,6 +176,37 @@ public class NumericGuardTests
     }
 
     [Theory]
+    [InlineData(1e-8)]
+    [InlineData(1e-9)]
+    public void Lbfgs_regression_on_tiny_labels_stops_with_an_error_instead_of_returning_the_all_zero_model(double labelScale)
+    {
+        // The gradient at the zero start (a few times labelScale) is below PyTorch's absolute tolerance_grad of 1e-7: before,
+        // the run "converged" there before its first iteration, R² = 0, with no error. (At 1e-6 the first iteration's
+        // directional derivative is below tolerance_change instead, which the no-progress check already refuses.)
+        var data = Regression(featureScale: 1, labelScale: labelScale);
+        var options = new TrainingOptions { Optimizer = new Lbfgs(), NumberOfEpochs = 100 };
+
+        var error = Assert.Throws<InvalidOperationException>(() => new TrainingLoop(new SquaredObjective(), options).Train(data));
+
+        Assert.Contains("below GradientTolerance", error.Message);
+        Assert.Contains("Scale the labels", error.Message);
+    }
+
+    [Fact]
+    public void Lbfgs_regression_on_tiny_labels_fits_them_with_tolerances_below_their_scale()
+    {
+        // The error's second remedy works: the tolerance is the only thing between these labels and their fit.
+        var data = Regression(featureScale: 1, labelScale: 1e-9);
+        var objective = new SquaredObjective();
+        var options = new TrainingOptions { Optimizer = new Lbfgs(gradientTolerance: 1e-20, changeTolerance: 1e-30), NumberOfEpochs = 100 };
+
+        var result = new TrainingLoop(objective, options).Train(data);
+
+        double rSquared = 1 - (objective.Loss(data, result.Parameters) / objective.Loss(data, new float[4]));
+        Assert.True(rSquared > 0.99, $"R² {rSquared}");
+    }
+
+    [Theory]
     [InlineData(1e19)]
     [InlineData(1e25)]
     public void Lbfgs_regression_on_huge_labels_fits_them(double labelScale)

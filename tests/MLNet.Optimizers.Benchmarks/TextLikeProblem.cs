@@ -9,31 +9,16 @@ namespace MLNet.Optimizers.Benchmarks;
 /// Zipf-distributed), hashed into 2^bits features, counted and L2-normalised; in 30 % of the rows the class vocabulary is
 /// another class's, so the classes overlap and the regularised optimum is well inside the data's reach.
 /// </summary>
-internal sealed class TextLikeProblem
+internal sealed class TextLikeProblem(int featureCount, int classCount, int[] rowOffsets, int[] indices, float[] values, int[] labels)
 {
     private const int SharedVocabulary = 50_000;
     private const int ClassVocabulary = 1_000;
 
-    private readonly int[] _rowOffsets;
-    private readonly int[] _indices;
-    private readonly float[] _values;
-    private readonly int[] _labels;
+    public int FeatureCount => featureCount;
 
-    private TextLikeProblem(int featureCount, int classCount, int[] rowOffsets, int[] indices, float[] values, int[] labels)
-    {
-        FeatureCount = featureCount;
-        ClassCount = classCount;
-        _rowOffsets = rowOffsets;
-        _indices = indices;
-        _values = values;
-        _labels = labels;
-    }
+    public int ClassCount => classCount;
 
-    public int FeatureCount { get; }
-
-    public int ClassCount { get; }
-
-    public int RowCount => _labels.Length;
+    public int RowCount => labels.Length;
 
     private sealed class Row
     {
@@ -48,9 +33,9 @@ internal sealed class TextLikeProblem
         double[] shared = ZipfCdf(SharedVocabulary), own = ZipfCdf(ClassVocabulary);
         int features = 1 << featureBits;
         var offsets = new int[rows + 1];
-        var indices = new List<int>();
-        var values = new List<float>();
-        var labels = new int[rows];
+        var allIndices = new List<int>();
+        var allValues = new List<float>();
+        var allLabels = new int[rows];
         var counts = new SortedDictionary<int, int>();
         for (int r = 0; r < rows; r++)
         {
@@ -70,20 +55,20 @@ internal sealed class TextLikeProblem
             double norm = Math.Sqrt(counts.Values.Sum(c => (double)c * c));
             foreach (var (feature, count) in counts)
             {
-                indices.Add(feature);
-                values.Add((float)(count / norm));
+                allIndices.Add(feature);
+                allValues.Add((float)(count / norm));
             }
 
-            offsets[r + 1] = indices.Count;
-            labels[r] = label;
+            offsets[r + 1] = allIndices.Count;
+            allLabels[r] = label;
         }
 
-        return new TextLikeProblem(features, classes, offsets, [.. indices], [.. values], labels);
+        return new TextLikeProblem(features, classes, offsets, [.. allIndices], [.. allValues], allLabels);
     }
 
     public Objectives.TrainingData ToTrainingData() =>
-        Objectives.TrainingData.Sparse(FeatureCount, (int[])_rowOffsets.Clone(), (int[])_indices.Clone(), (float[])_values.Clone(),
-            _labels.Select(l => (float)l).ToArray(), weights: null);
+        Objectives.TrainingData.Sparse(FeatureCount, (int[])rowOffsets.Clone(), (int[])indices.Clone(), (float[])values.Clone(),
+            labels.Select(l => (float)l).ToArray(), weights: null);
 
     public IDataView ToDataView(MLContext ml)
     {
@@ -91,11 +76,11 @@ internal sealed class TextLikeProblem
         schema["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, FeatureCount);
         var rows = Enumerable.Range(0, RowCount).Select(r =>
         {
-            int start = _rowOffsets[r], length = _rowOffsets[r + 1] - start;
+            int start = rowOffsets[r], length = rowOffsets[r + 1] - start;
             return new Row
             {
-                Label = _labels[r],
-                Features = new VBuffer<float>(FeatureCount, length, _values.AsSpan(start, length).ToArray(), _indices.AsSpan(start, length).ToArray()),
+                Label = labels[r],
+                Features = new VBuffer<float>(FeatureCount, length, values.AsSpan(start, length).ToArray(), indices.AsSpan(start, length).ToArray()),
             };
         }).ToList();
         var numbered = ml.Data.LoadFromEnumerable(rows, schema);
@@ -113,9 +98,9 @@ internal sealed class TextLikeProblem
             for (int k = 0; k < ClassCount; k++)
             {
                 double s = biases[k];
-                for (int p = _rowOffsets[r]; p < _rowOffsets[r + 1]; p++)
+                for (int p = rowOffsets[r]; p < rowOffsets[r + 1]; p++)
                 {
-                    s += weights[(k * FeatureCount) + _indices[p]] * _values[p];
+                    s += weights[(k * FeatureCount) + indices[p]] * values[p];
                 }
 
                 scores[k] = s;
@@ -123,7 +108,7 @@ internal sealed class TextLikeProblem
 
             double max = scores.Max();
             double sum = scores.Sum(s => Math.Exp(s - max));
-            loss += max + Math.Log(sum) - scores[_labels[r]];
+            loss += max + Math.Log(sum) - scores[labels[r]];
         }
 
         return loss / RowCount + l2 / 2 * weights.Sum(w => w * w);

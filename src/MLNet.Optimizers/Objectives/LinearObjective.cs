@@ -19,8 +19,11 @@ namespace MLNet.Optimizers.Objectives;
 /// the mean loss stays within 1e-6 (relative) of the all-double evaluation, and each gradient entry within 1e-6 of the
 /// gradient's largest entry (tested against a plain double evaluation). This is the precision a float model and float
 /// features carry anyway.</para>
-/// <para><b>Sparse data</b> (CSR) touch only the stored non-zeros; everything there runs in double (each weight widened as it
-/// is read), and only the final mean gradient is rounded to float.</para>
+/// <para><b>Sparse data</b> (CSR) touch only the stored non-zeros; everything there runs in double, and only the final mean
+/// gradient is rounded to float. A full pass reads the weights from a feature-major double copy (a feature's K weights side
+/// by side, so a stored value costs one or two cache lines instead of K), and each block keeps its partial gradient at the
+/// coordinates its rows touch only, so a pass costs O(non-zeros) plus a few passes over the parameters (the copy, the
+/// total, the final transposition), whatever the number of blocks.</para>
 /// <para><b>Determinism.</b> Rows are cut into fixed blocks of 1,024 (a constant, independent of the thread count), blocks into
 /// tiles whose size depends only on the feature and output counts. Each block writes its own preallocated partial gradient; blocks may run
 /// in parallel, and their partials are then added in block order. No kernel result depends on where a row or output falls in

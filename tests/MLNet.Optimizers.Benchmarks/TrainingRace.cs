@@ -40,7 +40,8 @@ public static class TrainingRace
     /// <c>race-profile</c> mode: where our L-BFGS's time goes on the race's data (each <c>Fit</c> split into reading the view
     /// and the iterations; one objective evaluation alone; evaluations per iteration), next to ML.NET's L-BFGS at 8 iterations.
     /// </summary>
-    /// <param name="only">"logistic", "softmax", or null for both.</param>
+    /// <param name="only">"logistic", "softmax", or null for both; "sparse" for the text-like sparse softmax (20,000 × 2^17 × 20);
+    /// "vector" for L-BFGS's vector work alone at that size (2.6M parameters).</param>
     public static void Profile(string? only)
     {
         if (only is null or "logistic")
@@ -52,13 +53,30 @@ public static class TrainingRace
         {
             ProfileOne("softmax", rows: 40_000, features: 784, classes: 10);
         }
+
+        if (only is "sparse")
+        {
+            var train = TextLikeProblem.Generate(20_000, featureBits: 17, classes: 20, seed: 21);
+            var ml = new MLContext(seed: 1);
+            ProfileOn("sparse softmax", ml, ml.Data.Cache(train.ToDataView(ml)), train.ToTrainingData(), train.RowCount, train.ClassCount);
+            VectorWork(train.FeatureCount * train.ClassCount + train.ClassCount);
+        }
+
+        if (only is "vector")
+        {
+            VectorWork((20 << 17) + 20);
+        }
     }
 
     private static void ProfileOne(string task, int rows, int features, int classes)
     {
         var train = Problem.Generate(rows, features, classes, seed: 21, hiddenSeed: 5);
         var ml = new MLContext(seed: 1);
-        var view = ml.Data.Cache(train.ToDataView(ml));
+        ProfileOn(task, ml, ml.Data.Cache(train.ToDataView(ml)), train.ToTrainingData(), rows, classes);
+    }
+
+    private static void ProfileOn(string task, MLContext ml, IDataView view, Objectives.TrainingData data, int rows, int classes)
+    {
         var featureColumn = view.Schema["Features"];
         double CursorPass()
         {
@@ -100,7 +118,6 @@ public static class TrainingRace
             }
         }
 
-        var data = train.ToTrainingData();
         Objectives.LinearObjective objective = binary ? new Objectives.LogisticObjective() : new Objectives.SoftmaxObjective(classes);
         var parameters = new float[objective.LayoutFor(data).ParameterCount];
         var gradient = new float[parameters.Length];
@@ -116,14 +133,25 @@ public static class TrainingRace
         times.Sort();
         Console.WriteLine($"{task}: one loss-and-gradient evaluation: fastest {times[0]:F1} ms, median {times[7]:F1} ms (of 15)");
         int count = 0;
+        var inObjective = new Stopwatch();
         double Counted(ReadOnlySpan<float> point, Span<float> g)
         {
             count++;
-            return objective.LossAndGradient(data, point, g);
+            inObjective.Start();
+            double loss = objective.LossAndGradient(data, point, g);
+            inObjective.Stop();
+            return loss;
         }
 
-        var result = new Lbfgs().Minimize(new float[parameters.Length], Counted, maxIterations: 16);
-        Console.WriteLine($"{task}: Lbfgs 16 iterations (no L2): {count} evaluations, {result}");
+        for (int repeat = 0; repeat < 2; repeat++)
+        {
+            count = 0;
+            inObjective.Reset();
+            var lbfgsWatch = Stopwatch.StartNew();
+            var result = new Lbfgs().Minimize(new float[parameters.Length], Counted, maxIterations: 16);
+            double seconds = lbfgsWatch.Elapsed.TotalSeconds;
+            Console.WriteLine($"{task}: Lbfgs 16 iterations (no L2): {seconds:F3} s = evaluations {inObjective.Elapsed.TotalSeconds:F3} s ({count}) + vector work {seconds - inObjective.Elapsed.TotalSeconds:F3} s; {result}");
+        }
         foreach (int budget in new[] { 8 })
         {
             for (int repeat = 0; repeat < 2; repeat++)
@@ -136,6 +164,45 @@ public static class TrainingRace
         }
     }
 
+    /// <summary>
+    /// L-BFGS's own vector work at <paramref name="parameterCount"/> parameters: 30 iterations on a badly conditioned diagonal
+    /// quadratic ½·Σ aᵢ(xᵢ − 1)² (aᵢ from 1e-2 to 1e2), whose evaluation is one pass over the vectors, with the time inside the
+    /// objective split off.
+    /// </summary>
+    private static void VectorWork(int parameterCount)
+    {
+        var random = new Random(3);
+        float[] curvature = [.. Enumerable.Range(0, parameterCount).Select(_ => (float)Math.Pow(10, (random.NextDouble() * 4) - 2))];
+        var inObjective = new Stopwatch();
+        int evaluations = 0;
+        double Quadratic(ReadOnlySpan<float> x, Span<float> g)
+        {
+            inObjective.Start();
+            evaluations++;
+            double loss = 0;
+            for (int i = 0; i < x.Length; i++)
+            {
+                float offset = x[i] - 1;
+                g[i] = curvature[i] * offset;
+                loss += 0.5 * curvature[i] * offset * offset;
+            }
+
+            inObjective.Stop();
+            return loss;
+        }
+
+        for (int repeat = 0; repeat < 3; repeat++)
+        {
+            inObjective.Reset();
+            evaluations = 0;
+            var watch = Stopwatch.StartNew();
+            var result = new Lbfgs(gradientTolerance: 0, changeTolerance: 0).Minimize(new float[parameterCount], Quadratic, maxIterations: 30, maxEvaluations: 1000);
+            double seconds = watch.Elapsed.TotalSeconds;
+            Console.WriteLine($"Lbfgs vector work at {parameterCount:N0} parameters: {result.Iterations} iterations, {evaluations} evaluations: " +
+                $"{seconds:F3} s = objective {inObjective.Elapsed.TotalSeconds:F3} s + L-BFGS {(seconds - inObjective.Elapsed.TotalSeconds) / result.Iterations * 1000:F1} ms per iteration");
+        }
+    }
+
     private sealed record Entry(string Trainer, int Budget, double Seconds, double Objective, double Accuracy);
 
     /// <summary>
@@ -144,16 +211,22 @@ public static class TrainingRace
     /// budgets growing by about 1.4× (after one warm-up fit) until its objective stops improving; the time to within 1e-3 and
     /// 1e-6 (relative) of the best objective either reached is the median of 5 fits at the cheapest budget that reaches it.
     /// </summary>
-    /// <param name="only">"logistic", "softmax", or null for all three; "l1" for the L1 race instead: softmax 40k × 784 × 10 and
-    /// logistic 200k × 100 with ML.NET's <c>L1Regularization = L2Regularization = 1</c> (sums) against ours with λ₁ = λ₂ = 1/N
+    /// <param name="only">"logistic", "softmax", or null for all three; "sparse" for the text-like sparse softmax race
+    /// (20,000 rows × 2^17 hashed features × 20 classes); "l1" for the L1 race instead: softmax 40k × 784 × 10 and
+    /// logistic 1M × 100 with ML.NET's <c>L1Regularization = L2Regularization = 1</c> (sums) against ours with λ₁ = λ₂ = 1/N
     /// (means), the same objective.</param>
     public static void RaceLbfgs(string? only)
     {
         var rows = new List<string>();
+        if (only is "sparse")
+        {
+            rows.AddRange(SparseLbfgsRace());
+        }
+
         if (only is "l1")
         {
             rows.AddRange(LbfgsRace("softmax", 40_000, 784, 10, withL1: true));
-            rows.AddRange(LbfgsRace("logistic", 200_000, 100, 2, withL1: true));
+            rows.AddRange(LbfgsRace("logistic", 1_000_000, 100, 2, withL1: true));
         }
 
         if (only is null or "softmax")
@@ -179,7 +252,22 @@ public static class TrainingRace
     {
         var train = Problem.Generate(rows, features, classes, seed: 21, hiddenSeed: 5);
         var ml = new MLContext(seed: 1);
-        var view = FilledCache(ml, train);
+        return LbfgsRaceOn(ml, FilledCache(ml, train.ToDataView(ml)), task, $"{rows:N0} × {features}{(classes == 2 ? "" : $" × {classes}")}",
+            rows, features, classes, train.Objective, withL1);
+    }
+
+    /// <summary>The sparse text-like race: 20,000 rows × 2^17 hashed features × 20 classes (2.6M parameters), L2 only.</summary>
+    private static IEnumerable<string> SparseLbfgsRace(int rows = 20_000, int featureBits = 17, int classes = 20)
+    {
+        var train = TextLikeProblem.Generate(rows, featureBits, classes, seed: 21);
+        var ml = new MLContext(seed: 1);
+        return LbfgsRaceOn(ml, FilledCache(ml, train.ToDataView(ml)), "sparse softmax", $"{rows:N0} × 2^{featureBits} × {classes}",
+            rows, train.FeatureCount, classes, train.Objective, withL1: false);
+    }
+
+    private static IEnumerable<string> LbfgsRaceOn(MLContext ml, IDataView view, string task, string size, int rows, int features,
+        int classes, Func<double[], double[], double, double> trainObjective, bool withL1)
+    {
         bool binary = classes == 2;
         // Ours are means, ML.NET's sums: ML.NET's L1 = L2 = 1 is λ₁ = λ₂ = 1/N.
         var penalty = withL1 ? new Penalty(1.0 / rows, 1.0 / rows) : L2Only;
@@ -200,7 +288,7 @@ public static class TrainingRace
                 var model = trainer.Fit(budget);
                 double seconds = watch.Elapsed.TotalSeconds;
                 var (weights, biases) = Problem.Parameters(model, features, classes);
-                double objective = train.Objective(weights, biases, penalty.L2) + (penalty.L1 * weights.Sum(Math.Abs));
+                double objective = trainObjective(weights, biases, penalty.L2) + (penalty.L1 * weights.Sum(Math.Abs));
                 entries.Add((budget, seconds, objective));
                 Console.Error.WriteLine($"{task} {rows} {trainer.Name} budget {budget}: {seconds:F2} s, objective {objective:R}");
                 // Stop once three budgets in a row improve on this trainer's best by no more than 1e-9 (relative).
@@ -231,7 +319,6 @@ public static class TrainingRace
             }
         }
 
-        string size = $"{rows:N0} × {features}{(binary ? "" : $" × {classes}")}";
         for (int t = 0; t < trainers.Length; t++)
         {
             string Cell(int g) => times[t, g] is double s ? $"{s:F2} s ({budgets[t, g]})" : "not reached";
@@ -256,9 +343,9 @@ public static class TrainingRace
     }
 
     /// <summary>The problem as a cached IDataView, read once before any trainer is timed.</summary>
-    private static IDataView FilledCache(MLContext ml, Problem train)
+    private static IDataView FilledCache(MLContext ml, IDataView data)
     {
-        var view = ml.Data.Cache(train.ToDataView(ml));
+        var view = ml.Data.Cache(data);
         using var cursor = view.GetRowCursor(view.Schema);
         while (cursor.MoveNext())
         {
@@ -299,7 +386,7 @@ public static class TrainingRace
         var train = Problem.Generate(rows, features, classes, seed: 21, hiddenSeed: 5);
         var test = Problem.Generate(rows / 5, features, classes, seed: 22, hiddenSeed: 5);
         var ml = new MLContext(seed: 1);
-        var view = FilledCache(ml, train);
+        var view = FilledCache(ml, train.ToDataView(ml));
         bool binary = classes == 2;
         var trainers = new List<(string Name, Func<int, ITransformer> Fit)>();
         if (binary)

@@ -197,6 +197,7 @@ public sealed class Lbfgs : IOptimizer
             iteration++;
             state.Iterations++;
             bool firstOfRun = state.Iterations == 1;
+            double? slopeOfDirection = null;
             if (firstOfRun)
             {
                 TensorPrimitives.Negate(steering, direction);
@@ -206,7 +207,10 @@ public sealed class Lbfgs : IOptimizer
             else
             {
                 UpdateHistory(state);
-                TwoLoopDirection(state, steering, direction);
+
+                // Without an L1 term the slope g·d comes out of the recursion's last pass (OWL-QN projects d first).
+                double dot = TwoLoopDirection(state, steering, direction, orthantWise is null ? steering : default);
+                slopeOfDirection = orthantWise is null ? dot : null;
             }
 
             if (orthantWise is not null)
@@ -218,7 +222,7 @@ public sealed class Lbfgs : IOptimizer
             state.PreviousLoss = loss;
             double t = firstOfRun ? Math.Min(1.0, 1.0 / LbfgsMath.SumAbs(steering)) * LearningRate : LearningRate;
             state.Step = t;
-            double slope = LbfgsMath.Dot(steering, direction);
+            double slope = slopeOfDirection ?? LbfgsMath.Dot(steering, direction);
             if (slope > -ChangeTolerance)
             {
                 stopReason = LbfgsStopReason.NotDescentDirection;
@@ -344,24 +348,44 @@ public sealed class Lbfgs : IOptimizer
 
     /// <summary>
     /// The L-BFGS direction d = −H·g by the two-loop recursion over the state's history, with H₀ = H_diag·I; vectors are
-    /// updated in float with each scalar computed in double.
+    /// updated in float with each scalar computed in double. Returns <paramref name="finalDot"/>·d (0 when it is empty).
     /// </summary>
-    internal static void TwoLoopDirection(LbfgsState state, ReadOnlySpan<float> gradient, Span<float> direction)
+    /// <remarks>
+    /// Each pass updates d and, in the same pass, takes the dot product the next step needs (sᵢ₋₁·q after q −= αᵢ·yᵢ;
+    /// y₀·r after q −= α₀·y₀ and r = H₀·q; yᵢ₊₁·r after r += (αᵢ − βᵢ)·sᵢ; <paramref name="finalDot"/>·d after the last):
+    /// 2m + 1 passes over the vectors instead of 4m + 2, with the same float updates and the same double sums in the same
+    /// order (<see cref="LbfgsMath.AddScaledThenDot"/>), so d is what the textbook loops give, bit for bit. At 10⁶ parameters
+    /// and m = 10 the recursion reads about a fifth fewer bytes; its passes are bound by memory bandwidth.
+    /// </remarks>
+    internal static double TwoLoopDirection(LbfgsState state, ReadOnlySpan<float> gradient, Span<float> direction,
+        ReadOnlySpan<float> finalDot = default)
     {
         double[] alpha = state.Alpha;
+        int count = state.HistoryCount;
         TensorPrimitives.Negate(gradient, direction);
-        for (int i = state.HistoryCount - 1; i >= 0; i--)
+        if (count == 0)
         {
-            alpha[i] = LbfgsMath.Dot(state.HistoryS(i), direction) * state.HistoryRho(i);
-            TensorPrimitives.MultiplyAdd(state.HistoryY(i), (float)-alpha[i], direction, direction);
+            TensorPrimitives.Multiply(direction, (float)state.HessianDiagonal, direction);
+            return finalDot.IsEmpty ? 0 : LbfgsMath.Dot(finalDot, direction);
         }
 
-        TensorPrimitives.Multiply(direction, (float)state.HessianDiagonal, direction);
-        for (int i = 0; i < state.HistoryCount; i++)
+        double dot = LbfgsMath.Dot(state.HistoryS(count - 1), direction);
+        for (int i = count - 1; i >= 0; i--)
         {
-            double beta = LbfgsMath.Dot(state.HistoryY(i), direction) * state.HistoryRho(i);
-            TensorPrimitives.MultiplyAdd(state.HistoryS(i), (float)(alpha[i] - beta), direction, direction);
+            alpha[i] = dot * state.HistoryRho(i);
+            dot = i > 0
+                ? LbfgsMath.AddScaledThenDot(direction, (float)-alpha[i], state.HistoryY(i), 1f, state.HistoryS(i - 1))
+                : LbfgsMath.AddScaledThenDot(direction, (float)-alpha[0], state.HistoryY(0), (float)state.HessianDiagonal, state.HistoryY(0));
         }
+
+        for (int i = 0; i < count; i++)
+        {
+            double beta = dot * state.HistoryRho(i);
+            dot = LbfgsMath.AddScaledThenDot(direction, (float)(alpha[i] - beta), state.HistoryS(i), 1f,
+                i + 1 < count ? state.HistoryY(i + 1) : finalDot);
+        }
+
+        return dot;
     }
 
     /// <summary>Adds the pair (y, s) of the last step when it passes the curvature check y·s &gt; 1e-10, and rescales H₀.</summary>

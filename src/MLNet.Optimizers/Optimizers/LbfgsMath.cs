@@ -50,6 +50,67 @@ internal static class LbfgsMath
         return sum;
     }
 
+    /// <summary>
+    /// One pass of the two-loop recursion: <paramref name="x"/> ← (x + a·v)·scale in float (the product a·v rounded, then
+    /// the sum, then the scaling, exactly as <c>TensorPrimitives.MultiplyAdd</c> followed by <c>Multiply</c>; scale 1 changes
+    /// nothing), and in the same pass Σ uᵢ·xᵢ of the updated x in <see cref="Dot"/>'s order, so the result is that of the
+    /// separate passes bit for bit while each vector is read once. An empty <paramref name="u"/> skips the dot (returns 0).
+    /// </summary>
+    internal static double AddScaledThenDot(Span<float> x, float a, ReadOnlySpan<float> v, float scale, ReadOnlySpan<float> u)
+    {
+        v = v[..x.Length];
+        bool dot = !u.IsEmpty;
+        if (dot)
+        {
+            u = u[..x.Length];
+        }
+
+        var lanes = Vector256<double>.Zero;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var va = Vector256.Create(a);
+            var vscale = Vector256.Create(scale);
+            for (; i + Vector256<float>.Count <= x.Length; i += Vector256<float>.Count)
+            {
+                var updated = ((Vector256.Create(v.Slice(i, Vector256<float>.Count)) * va) + Vector256.Create(x.Slice(i, Vector256<float>.Count))) * vscale;
+                updated.CopyTo(x.Slice(i, Vector256<float>.Count));
+                if (dot)
+                {
+                    var vu = Vector256.Create(u.Slice(i, Vector256<float>.Count));
+                    lanes += Vector256.WidenLower(vu) * Vector256.WidenLower(updated);
+                    lanes += Vector256.WidenUpper(vu) * Vector256.WidenUpper(updated);
+                }
+            }
+        }
+
+        double l0 = lanes[0], l1 = lanes[1], l2 = lanes[2], l3 = lanes[3];
+        for (; i + 4 <= x.Length; i += 4)
+        {
+            for (int lane = 0; lane < 4; lane++)
+            {
+                x[i + lane] = ((v[i + lane] * a) + x[i + lane]) * scale;
+            }
+
+            if (dot)
+            {
+                l0 += (double)u[i] * x[i];
+                l1 += (double)u[i + 1] * x[i + 1];
+                l2 += (double)u[i + 2] * x[i + 2];
+                l3 += (double)u[i + 3] * x[i + 3];
+            }
+        }
+
+        double sum = (l0 + l1) + (l2 + l3);
+        for (; i < x.Length; i++)
+        {
+            x[i] = ((v[i] * a) + x[i]) * scale;
+            sum += dot ? (double)u[i] * x[i] : 0;
+        }
+
+        return dot ? sum : 0;
+    }
+
     /// <summary>Σ |aᵢ| (the L1 norm) in double, in the fixed order described above.</summary>
     internal static double SumAbs(ReadOnlySpan<float> a)
     {

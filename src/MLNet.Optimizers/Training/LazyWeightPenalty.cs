@@ -3,8 +3,9 @@ using MLNet.Optimizers.Objectives;
 namespace MLNet.Optimizers.Training;
 
 /// <summary>
-/// The L2 and L1 penalties of <see cref="WeightPenalty"/> for lazy sparse SGD steps (no momentum): a weight a batch does
-/// not touch is brought up to date in closed form when a later batch reads it, so a step costs O(touched coordinates).
+/// The L2 and L1 penalties of <see cref="WeightPenalty"/> for lazy sparse steps: a weight a batch does not touch is brought
+/// up to date in closed form when a later batch reads it, so a step costs O(touched coordinates). Exact for plain SGD; a
+/// documented approximation for every other rule (see the remarks).
 /// </summary>
 /// <remarks>
 /// <para>At dense step t (rate γₜ) an untouched weight has gradient λ₂·w, so SGD and the L1 proximal step give
@@ -19,6 +20,14 @@ namespace MLNet.Optimizers.Training;
 /// rounding. Touched weights take the dense step's float arithmetic (gradient + λ₂·w, the rule's step, then the threshold).
 /// The products restart at every <see cref="Flush"/> (each epoch end) and, to stay far from underflow, whenever Pₜ falls
 /// below 1e-100.</para>
+/// <para><b>Other rules (approximate).</b> With momentum, Adagrad, Adam or AdamW the same catch-up is applied to the weights
+/// a batch skipped: each skipped step shrinks them as a plain SGD step on the penalty would (w·(1 − γₜλ₂), then the
+/// soft-threshold γₜλ₁), at the step's scheduled rate γₜ. The dense rule would instead feed the penalty's gradient λ₂·w of
+/// every untouched weight through its momentum or moments (Adam's normalised step moves such a weight by up to γ per step,
+/// Adagrad's by γλ₂w/√G), which no closed form follows. Touched weights take the rule's step on gradient + λ₂·w and then
+/// the threshold, as on the dense path. So the penalty of a skipped step is applied as proximal (decoupled) shrinkage, the
+/// way lazy text learners apply it; the result depends on how often each feature occurs, and it equals the dense rule's
+/// when every batch touches every weight.</para>
 /// </remarks>
 internal sealed class LazyWeightPenalty
 {
@@ -45,9 +54,6 @@ internal sealed class LazyWeightPenalty
         _lastStep = new int[layout.WeightCount];
         _products[0] = 1;
     }
-
-    /// <summary>True when lazy steps of <paramref name="optimizer"/> can carry these penalties exactly (plain SGD).</summary>
-    public static bool Supports(IOptimizer optimizer) => optimizer is Sgd { Momentum: 0, WeightDecay: 0 };
 
     /// <summary>Brings the weights among <paramref name="indices"/> (strictly increasing) up to the current step.</summary>
     public void CatchUp(Span<float> parameters, ReadOnlySpan<int> indices)

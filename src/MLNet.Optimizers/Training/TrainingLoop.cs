@@ -27,8 +27,9 @@ namespace MLNet.Optimizers.Training;
 /// <c>max_eval</c>, default 1.25·max_iter), so that NumberOfEpochs iterations can run; each line search is bounded anyway.
 /// The reported training loss is the data loss, without either penalty.</para>
 /// <para><b>Sparse data</b> with mini-batches, an <see cref="ISparseStepOptimizer"/> that supports lazy steps (Sgd, Adagrad
-/// and Adam without coupled weight decay; AdamW), no clipping, and L2/L1 only with plain SGD (caught up in closed form,
-/// equal to dense steps up to float rounding; see <see cref="LazyWeightPenalty"/>): each batch computes its gradient at the
+/// and Adam without coupled weight decay; AdamW), and no clipping, with or without L2/L1 (the penalty of skipped steps is
+/// caught up in closed form: exact for plain SGD up to float rounding, a documented approximation for the other rules; see
+/// <see cref="LazyWeightPenalty"/>): each batch computes its gradient at the
 /// touched coordinates only and takes a lazy sparse step, so a batch costs O(non-zeros) whatever the dimension. Rules whose
 /// skipped steps still move coordinates (momentum drift, AdamW's decay) first bring the batch's coordinates up to date
 /// (<see cref="GradientStepper.CatchUp"/>), since the forward pass reads them; every coordinate is brought up to date
@@ -318,13 +319,12 @@ public sealed class TrainingLoop
 
     /// <summary>
     /// True when each mini-batch can cost O(non-zeros) instead of O(parameters): sparse rows, an optimizer that takes lazy
-    /// sparse steps, mini-batches, no clipping (it needs the whole gradient), and L2/L1 only where their catch-up is exact
-    /// (<see cref="LazyWeightPenalty"/>: plain SGD); other rules keep dense steps under L2 or L1.
+    /// sparse steps, mini-batches and no clipping (it needs the whole gradient). L2 and L1 are caught up by
+    /// <see cref="LazyWeightPenalty"/> (exact for plain SGD, approximate for the other rules).
     /// </summary>
     private bool UsesLazySparseSteps(TrainingData train) =>
         LazySparseSteps && train.IsSparse && _options.BatchSize > 0
         && _options.Optimizer is ISparseStepOptimizer { SupportsSparseSteps: true }
-        && (_options.L2Regularization == 0 && _options.L1Regularization == 0 || LazyWeightPenalty.Supports(_options.Optimizer))
         && _options.GradientClipNorm is null;
 
     private static void EnsureSameFeatureCount(int trainFeatures, int? validationFeatures)

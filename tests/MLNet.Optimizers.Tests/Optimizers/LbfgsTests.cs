@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using MLNet.Optimizers;
 
 namespace MLNet.Optimizers.Tests.Optimizers;
@@ -706,6 +707,52 @@ public class LbfgsTests
             Assert.Equal((n, "sum", FixedOrder(n, i => Math.Abs(a[i]))), (n, "sum", LbfgsMath.SumAbs(a)));
             Assert.Equal((n, "ys", FixedOrder(n, i => (double)(a[i] - b[i]) * (c[i] * t))), (n, "ys", ys));
             Assert.Equal((n, "yy", FixedOrder(n, i => (double)(a[i] - b[i]) * (a[i] - b[i]))), (n, "yy", yy));
+        }
+    }
+
+    [Fact]
+    public void Fused_two_loop_recursion_gives_the_textbook_loops_bits()
+    {
+        // The recursion fuses each update with the next dot product; written here as the separate passes of the textbook
+        // (Nocedal & Wright, Algorithm 7.4), it must give the same direction and slope bit for bit, at lengths that use the
+        // vector loop, the groups of four and the tail, and with the ring buffer wrapped.
+        var random = new Random(23);
+        float[] Random(int n, double scale) => [.. Enumerable.Range(0, n).Select(_ => (float)((random.NextDouble() * 2 - 1) * scale))];
+        foreach (int n in new[] { 1, 3, 4, 7, 8, 13, 37, 1000 })
+        {
+            foreach (int pairs in new[] { 0, 1, 3, 6 })
+            {
+                var state = new Lbfgs(historySize: 4).CreateState(n);
+                for (int p = 0; p < pairs; p++)
+                {
+                    state.PushHistory(Random(n, 1), Random(n, 1), Random(n, 0.1), 0.5f, ys: 0.3 + p);
+                }
+
+                state.HessianDiagonal = 0.7;
+                float[] gradient = Random(n, 10);
+                var fused = new float[n];
+                double slope = Lbfgs.TwoLoopDirection(state, gradient, fused, gradient);
+
+                var textbook = new float[n];
+                var alpha = new double[state.HistoryCount];
+                TensorPrimitives.Negate(gradient, textbook);
+                for (int i = state.HistoryCount - 1; i >= 0; i--)
+                {
+                    alpha[i] = LbfgsMath.Dot(state.HistoryS(i), textbook) * state.HistoryRho(i);
+                    TensorPrimitives.MultiplyAdd(state.HistoryY(i), (float)-alpha[i], textbook, textbook);
+                }
+
+                TensorPrimitives.Multiply(textbook, (float)state.HessianDiagonal, textbook);
+                for (int i = 0; i < state.HistoryCount; i++)
+                {
+                    double beta = LbfgsMath.Dot(state.HistoryY(i), textbook) * state.HistoryRho(i);
+                    TensorPrimitives.MultiplyAdd(state.HistoryS(i), (float)(alpha[i] - beta), textbook, textbook);
+                }
+
+                Assert.Equal((n, pairs, string.Join(",", textbook.Select(BitConverter.SingleToInt32Bits))),
+                    (n, pairs, string.Join(",", fused.Select(BitConverter.SingleToInt32Bits))));
+                Assert.Equal((n, pairs, LbfgsMath.Dot(gradient, textbook)), (n, pairs, slope));
+            }
         }
     }
 

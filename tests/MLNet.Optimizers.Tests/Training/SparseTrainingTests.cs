@@ -108,13 +108,49 @@ public class SparseTrainingTests
         }
     }
 
-    /// <summary>L2 with Adam needs every weight each step, so the loop keeps dense steps and lazy-on equals lazy-off exactly.</summary>
-    [Fact]
-    public void L2_keeps_the_dense_path_for_Adam()
+    /// <summary>
+    /// Rules other than plain SGD keep the lazy path under L2 and L1, with the penalty of skipped steps applied as SGD's
+    /// closed-form shrinkage (an approximation, see <see cref="LazyWeightPenalty"/>): the run differs from dense training (the
+    /// lazy path ran), repeats bit for bit, lowers the loss every epoch, and its penalised objective ends within 10 % of the
+    /// dense run's (measured on this problem, 4 epochs of 16 steps: −1.0 % to +3.0 % under L2, up to +7.3 % for Adagrad
+    /// under L2 + L1).
+    /// </summary>
+    [Theory]
+    [InlineData("Adam", 1e-2, 0)]
+    [InlineData("Adam", 1e-2, 2e-3)]
+    [InlineData("AdamW", 1e-2, 2e-3)]
+    [InlineData("Adagrad", 1e-2, 0)]
+    [InlineData("Adagrad", 1e-2, 2e-3)]
+    [InlineData("Sgd momentum", 1e-2, 0)]
+    [InlineData("Sgd momentum", 1e-2, 2e-3)]
+    public void Lazy_rules_under_L2_and_L1_approximate_dense_training(string rule, double l2, double l1)
     {
-        var (lazy, dense) = TrainBoth(Make("Adam"), Binary, new LogisticObjective(), l2: 1e-3);
+        var objective = new LogisticObjective();
+        var (lazy, dense) = TrainBoth(Make(rule), Binary, objective, l2, l1);
+        var again = TrainBoth(Make(rule), Binary, objective, l2, l1).Lazy;
+        double Penalised(float[] parameters)
+        {
+            var weights = parameters.AsSpan(0, objective.LayoutFor(Binary).WeightCount);
+            double squares = 0, absolute = 0;
+            foreach (float w in weights)
+            {
+                squares += (double)w * w;
+                absolute += Math.Abs(w);
+            }
 
-        AssertBitIdentical(dense.Parameters, lazy.Parameters);
+            return objective.Loss(Binary, parameters) + (l2 / 2 * squares) + (l1 * absolute);
+        }
+
+        AssertBitIdentical(lazy.Parameters, again.Parameters);
+        Assert.NotEqual(dense.Parameters, lazy.Parameters);
+        for (int epoch = 1; epoch < lazy.History.Count; epoch++)
+        {
+            Assert.True(lazy.History[epoch].TrainingLoss < lazy.History[epoch - 1].TrainingLoss, $"epoch {epoch + 1} did not lower the loss");
+        }
+
+        double lazyObjective = Penalised(lazy.Parameters), denseObjective = Penalised(dense.Parameters);
+        Assert.True(Math.Abs(lazyObjective - denseObjective) <= 0.1 * denseObjective,
+            $"{rule}: lazy objective {lazyObjective:R}, dense {denseObjective:R} ({(lazyObjective - denseObjective) / denseObjective:P2})");
     }
 
     private static (TrainingResult Lazy, TrainingResult Dense) TrainBoth(FirstOrderOptimizer optimizer, TrainingData data,

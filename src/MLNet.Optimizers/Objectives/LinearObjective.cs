@@ -191,6 +191,22 @@ public abstract class LinearObjective
     }
 
     /// <summary>
+    /// <see cref="TileLosses"/> on single-precision scores, for objectives whose loss keeps the documented precision that way
+    /// (the scores carry a single-precision rounding anyway): adds the biases to the scores, returns each row's loss in double
+    /// and replaces the scores by ∂ℓ/∂s in single precision. Returns false, having done nothing, when the objective has no
+    /// such path; the caller then widens the scores to double, adds the biases there and calls <see cref="TileLosses"/>.
+    /// </summary>
+    /// <param name="scores">K·rowCount scores without the biases, output-major; overwritten by ∂ℓ/∂s when <paramref name="writeScoreGradient"/>.</param>
+    /// <param name="biases">The K biases.</param>
+    /// <param name="labels">The tile's labels (valid).</param>
+    /// <param name="losses">Receives ℓ of each row.</param>
+    /// <param name="scratch">At least 2·rowCount floats of work space.</param>
+    /// <param name="writeScoreGradient">Whether to write ∂ℓ/∂s.</param>
+    /// <returns>Whether the losses (and ∂ℓ/∂s) were computed.</returns>
+    internal virtual bool TileLossesSingle(Span<float> scores, ReadOnlySpan<float> biases, ReadOnlySpan<float> labels, Span<double> losses,
+        Span<float> scratch, bool writeScoreGradient) => false;
+
+    /// <summary>
     /// The shared evaluation: blocks, optional parallelism, fixed-order reduction; also returns Σ wᵢ over the rows.
     /// <paramref name="cancellationToken"/> is checked before every block (parallel blocks that start after it is cancelled
     /// do nothing), so one evaluation over millions of rows stops within about a block per core.
@@ -501,7 +517,7 @@ public abstract class LinearObjective
             }
 
             labels[r] = data.Labels[row];
-            weights[r] = data.WeightOf(row);
+            weights[r] = buffers.SingleRowWeights[r] = data.WeightOf(row);
         }
 
         for (int r = count; r % DenseTileKernels.RowGroup != 0; r++)
@@ -510,52 +526,86 @@ public abstract class LinearObjective
         }
 
         var floatScores = buffers.FloatScores.AsSpan(0, outputs * count);
-        var scores = buffers.Scores.AsSpan(0, outputs * count);
         block.Touched += DenseTileKernels.Touch(dense, rowStarts, count, features);
         DenseTileKernels.Scores(dense, rowStarts, count, features, parameters[..weightCount], outputs, floatScores);
-        TensorPrimitives.ConvertChecked<float, double>(floatScores, scores);
-        for (int k = 0; k < outputs; k++)
-        {
-            var outputScores = scores.Slice(k * count, count);
-            TensorPrimitives.Add(outputScores, (double)parameters[weightCount + k], outputScores);
-        }
-
         var losses = buffers.Losses.AsSpan(0, count);
-        TileLosses(scores, labels, losses, buffers.Scratch, withGradient);
-
-        // A row of weight 0 contributes nothing, not even a NaN from an overflowing loss: such tiles zero those rows first.
-        if (weights.Contains(0.0))
+        var coefficients = buffers.Coefficients.AsSpan(0, outputs * count);
+        if (TileLossesSingle(floatScores, parameters.Slice(weightCount, outputs), labels, losses, buffers.FloatScratch, withGradient))
         {
-            for (int r = 0; r < count; r++)
+            ZeroWeightlessRows(weights, losses, floatScores);
+            block.Loss += TensorPrimitives.Dot(weights, losses);
+            block.Weight += TensorPrimitives.Sum(weights);
+            if (!withGradient)
             {
-                if (weights[r] == 0)
-                {
-                    losses[r] = 0;
-                    for (int k = 0; k < outputs; k++)
-                    {
-                        scores[(k * count) + r] = 0;
-                    }
-                }
+                return;
+            }
+
+            // C = w·∂ℓ/∂s in single precision: the product of two floats rounded once, as the double path rounds it; the bias
+            // gradient is summed over the tile in single precision, as the weight gradient is.
+            var singleWeights = buffers.SingleRowWeights.AsSpan(0, count);
+            for (int k = 0; k < outputs; k++)
+            {
+                var outputCoefficients = coefficients.Slice(k * count, count);
+                TensorPrimitives.Multiply(floatScores.Slice(k * count, count), singleWeights, outputCoefficients);
+                block.Gradient[weightCount + k] += TensorPrimitives.Sum(outputCoefficients);
             }
         }
+        else
+        {
+            var scores = buffers.Scores.AsSpan(0, outputs * count);
+            TensorPrimitives.ConvertChecked<float, double>(floatScores, scores);
+            for (int k = 0; k < outputs; k++)
+            {
+                var outputScores = scores.Slice(k * count, count);
+                TensorPrimitives.Add(outputScores, (double)parameters[weightCount + k], outputScores);
+            }
 
-        block.Loss += TensorPrimitives.Dot(weights, losses);
-        block.Weight += TensorPrimitives.Sum(weights);
-        if (!withGradient)
+            TileLosses(scores, labels, losses, buffers.Scratch, withGradient);
+            ZeroWeightlessRows(weights, losses, scores);
+            block.Loss += TensorPrimitives.Dot(weights, losses);
+            block.Weight += TensorPrimitives.Sum(weights);
+            if (!withGradient)
+            {
+                return;
+            }
+
+            for (int k = 0; k < outputs; k++)
+            {
+                var outputGradient = scores.Slice(k * count, count);
+                TensorPrimitives.Multiply(outputGradient, weights, outputGradient);
+                block.Gradient[weightCount + k] += TensorPrimitives.Sum(outputGradient);
+            }
+
+            TensorPrimitives.ConvertChecked<double, float>(scores, coefficients);
+        }
+
+        DenseTileKernels.AddGradient(dense, rowStarts, count, features, coefficients, outputs, block.Gradient.AsSpan(0, weightCount));
+    }
+
+    /// <summary>
+    /// A row of weight 0 contributes nothing, not even a NaN from an overflowing loss: its loss and ∂ℓ/∂s (output-major over
+    /// the tile's rows) are set to 0.
+    /// </summary>
+    private static void ZeroWeightlessRows<T>(ReadOnlySpan<double> weights, Span<double> losses, Span<T> scoreGradient)
+        where T : struct
+    {
+        if (!weights.Contains(0.0))
         {
             return;
         }
 
-        var coefficients = buffers.Coefficients.AsSpan(0, outputs * count);
-        for (int k = 0; k < outputs; k++)
+        int count = weights.Length;
+        for (int r = 0; r < count; r++)
         {
-            var outputGradient = scores.Slice(k * count, count);
-            TensorPrimitives.Multiply(outputGradient, weights, outputGradient);
-            block.Gradient[weightCount + k] += TensorPrimitives.Sum(outputGradient);
+            if (weights[r] == 0)
+            {
+                losses[r] = 0;
+                for (int k = r; k < scoreGradient.Length; k += count)
+                {
+                    scoreGradient[k] = default;
+                }
+            }
         }
-
-        TensorPrimitives.ConvertChecked<double, float>(scores, coefficients);
-        DenseTileKernels.AddGradient(dense, rowStarts, count, features, coefficients, outputs, block.Gradient.AsSpan(0, weightCount));
     }
 
     /// <summary>
@@ -825,11 +875,13 @@ public abstract class LinearObjective
         public readonly nint[] RowStarts = new nint[rows + DenseTileKernels.RowGroup];
         public readonly float[] Labels = new float[rows];
         public readonly double[] RowWeights = new double[rows];
+        public readonly float[] SingleRowWeights = new float[rows];
         public readonly float[] FloatScores = new float[outputs * rows];
         public readonly double[] Scores = new double[outputs * rows];
         public readonly float[] Coefficients = new float[outputs * rows];
         public readonly double[] Losses = new double[rows];
         public readonly double[] Scratch = new double[Math.Max(outputs, 2 * rows)];
+        public readonly float[] FloatScratch = new float[2 * rows];
         private float[] _gatheredRows = [];
 
         /// <summary>A buffer of at least <paramref name="length"/> floats for a tile's rows gathered from chunks.</summary>

@@ -7,8 +7,8 @@ namespace MLNet.Optimizers.Objectives;
 
 /// <summary>
 /// The two products of a dense evaluation over one tile of rows, as register-tiled single-precision kernels (the blocking of a
-/// GEMM): the scores <c>S = X·Wᵀ</c> (4 rows × up to 4 outputs per register tile) and the weight gradient <c>G += Cᵀ·X</c>
-/// (up to 4 outputs × 4 vectors of features per register tile), where C holds each row's weighted ∂ℓ/∂s.
+/// GEMM): the scores <c>S = X·Wᵀ</c> (4 rows × up to 5 outputs per register tile) and the weight gradient <c>G += Cᵀ·X</c>
+/// (up to 5 outputs × 4 vectors of features per register tile), where C holds each row's weighted ∂ℓ/∂s.
 /// </summary>
 /// <remarks>
 /// <para>Vector512 where the hardware accelerates it (and a row has at least 16 features), else Vector256 (at least 8), else
@@ -106,6 +106,14 @@ internal static class DenseTileKernels
     {
         // Output groups outside, rows inside: a group's weights stay in the first-level cache while the tile's rows stream by.
         int k = 0;
+        for (; UseFive(tile.OutputCount - k); k += 5)
+        {
+            for (int r = 0; r < tile.RowCount; r += RowGroup)
+            {
+                ScoreTile<TLanes, TVector, Five>(tile, r, k, ref w, ref scores);
+            }
+        }
+
         for (; k + 4 <= tile.OutputCount; k += 4)
         {
             for (int r = 0; r < tile.RowCount; r += RowGroup)
@@ -153,6 +161,11 @@ internal static class DenseTileKernels
         where TVector : struct
     {
         int k = 0;
+        for (; UseFive(tile.OutputCount - k); k += 5)
+        {
+            GradientTile<TLanes, TVector, Five>(tile, k, columnStart, columnEnd, ref coefficients, ref gradient);
+        }
+
         for (; k + 4 <= tile.OutputCount; k += 4)
         {
             GradientTile<TLanes, TVector, Four>(tile, k, columnStart, columnEnd, ref coefficients, ref gradient);
@@ -171,6 +184,13 @@ internal static class DenseTileKernels
     }
 
     /// <summary>
+    /// Whether the next register tile covers 5 outputs rather than 4, 2 or 1: while at least 5 remain and they do not split
+    /// into whole groups of 4 (10 outputs as 5 + 5 rather than 4 + 4 + 2, whose last group reads as many features per multiply-add
+    /// as a group of 4 but does half the work).
+    /// </summary>
+    private static bool UseFive(int remaining) => remaining >= 5 && remaining % 4 != 0;
+
+    /// <summary>
     /// Scores of rows r … r+3 for outputs k … k+G−1: 4·G accumulators, 4 feature loads and G weight loads per step. The last
     /// step re-reads the final whole vector of each row with the already counted lanes of the weights masked to 0.
     /// </summary>
@@ -183,11 +203,12 @@ internal static class DenseTileKernels
         ref float x = ref tile.Features;
         nint o0 = tile.RowStart(r), o1 = tile.RowStart(r + 1), o2 = tile.RowStart(r + 2), o3 = tile.RowStart(r + 3);
         int d = tile.FeatureCount, last = d - TLanes.Count;
-        nint w0 = (nint)k * d, w1 = w0 + d, w2 = w1 + d, w3 = w2 + d;
+        nint w0 = (nint)k * d, w1 = w0 + d, w2 = w1 + d, w3 = w2 + d, w4 = w3 + d;
         TVector a00 = TLanes.Zero, a10 = TLanes.Zero, a20 = TLanes.Zero, a30 = TLanes.Zero;
         TVector a01 = TLanes.Zero, a11 = TLanes.Zero, a21 = TLanes.Zero, a31 = TLanes.Zero;
         TVector a02 = TLanes.Zero, a12 = TLanes.Zero, a22 = TLanes.Zero, a32 = TLanes.Zero;
         TVector a03 = TLanes.Zero, a13 = TLanes.Zero, a23 = TLanes.Zero, a33 = TLanes.Zero;
+        TVector a04 = TLanes.Zero, a14 = TLanes.Zero, a24 = TLanes.Zero, a34 = TLanes.Zero;
         for (int step = 0; step < d; step += TLanes.Count)
         {
             int j = Math.Min(step, last);
@@ -208,7 +229,7 @@ internal static class DenseTileKernels
                 a31 = TLanes.MultiplyAdd(x3, v, a31);
             }
 
-            if (TGroup.Count == 4)
+            if (TGroup.Count >= 4)
             {
                 v = TLanes.And(TLanes.Load(ref w, w2 + j), mask);
                 a02 = TLanes.MultiplyAdd(x0, v, a02);
@@ -221,6 +242,15 @@ internal static class DenseTileKernels
                 a23 = TLanes.MultiplyAdd(x2, v, a23);
                 a33 = TLanes.MultiplyAdd(x3, v, a33);
             }
+
+            if (TGroup.Count == 5)
+            {
+                v = TLanes.And(TLanes.Load(ref w, w4 + j), mask);
+                a04 = TLanes.MultiplyAdd(x0, v, a04);
+                a14 = TLanes.MultiplyAdd(x1, v, a14);
+                a24 = TLanes.MultiplyAdd(x2, v, a24);
+                a34 = TLanes.MultiplyAdd(x3, v, a34);
+            }
         }
 
         tile.PutScores(ref scores, r, k, TLanes.Sum4(a00, a10, a20, a30));
@@ -229,10 +259,15 @@ internal static class DenseTileKernels
             tile.PutScores(ref scores, r, k + 1, TLanes.Sum4(a01, a11, a21, a31));
         }
 
-        if (TGroup.Count == 4)
+        if (TGroup.Count >= 4)
         {
             tile.PutScores(ref scores, r, k + 2, TLanes.Sum4(a02, a12, a22, a32));
             tile.PutScores(ref scores, r, k + 3, TLanes.Sum4(a03, a13, a23, a33));
+        }
+
+        if (TGroup.Count == 5)
+        {
+            tile.PutScores(ref scores, r, k + 4, TLanes.Sum4(a04, a14, a24, a34));
         }
     }
 
@@ -250,8 +285,8 @@ internal static class DenseTileKernels
     {
         ref float x = ref tile.Features;
         int d = tile.FeatureCount, rows = tile.RowCount, lanes = TLanes.Count;
-        nint c0 = (nint)k * rows, c1 = c0 + rows, c2 = c1 + rows, c3 = c2 + rows;
-        nint g0 = (nint)k * d, g1 = g0 + d, g2 = g1 + d, g3 = g2 + d;
+        nint c0 = (nint)k * rows, c1 = c0 + rows, c2 = c1 + rows, c3 = c2 + rows, c4 = c3 + rows;
+        nint g0 = (nint)k * d, g1 = g0 + d, g2 = g1 + d, g3 = g2 + d, g4 = g3 + d;
         int j = columnStart;
         for (; j <= columnEnd - (ColumnVectors * lanes); j += ColumnVectors * lanes)
         {
@@ -259,6 +294,7 @@ internal static class DenseTileKernels
             TVector a10 = TLanes.Zero, a11 = TLanes.Zero, a12 = TLanes.Zero, a13 = TLanes.Zero;
             TVector a20 = TLanes.Zero, a21 = TLanes.Zero, a22 = TLanes.Zero, a23 = TLanes.Zero;
             TVector a30 = TLanes.Zero, a31 = TLanes.Zero, a32 = TLanes.Zero, a33 = TLanes.Zero;
+            TVector a40 = TLanes.Zero, a41 = TLanes.Zero, a42 = TLanes.Zero, a43 = TLanes.Zero;
             for (int r = 0; r < rows; r++)
             {
                 nint o = tile.RowStart(r) + j;
@@ -278,7 +314,7 @@ internal static class DenseTileKernels
                     a13 = TLanes.MultiplyAdd(x3, c, a13);
                 }
 
-                if (TGroup.Count == 4)
+                if (TGroup.Count >= 4)
                 {
                     c = TLanes.Broadcast(Unsafe.Add(ref coefficients, c2 + r));
                     a20 = TLanes.MultiplyAdd(x0, c, a20);
@@ -290,6 +326,15 @@ internal static class DenseTileKernels
                     a31 = TLanes.MultiplyAdd(x1, c, a31);
                     a32 = TLanes.MultiplyAdd(x2, c, a32);
                     a33 = TLanes.MultiplyAdd(x3, c, a33);
+                }
+
+                if (TGroup.Count == 5)
+                {
+                    c = TLanes.Broadcast(Unsafe.Add(ref coefficients, c4 + r));
+                    a40 = TLanes.MultiplyAdd(x0, c, a40);
+                    a41 = TLanes.MultiplyAdd(x1, c, a41);
+                    a42 = TLanes.MultiplyAdd(x2, c, a42);
+                    a43 = TLanes.MultiplyAdd(x3, c, a43);
                 }
             }
 
@@ -305,7 +350,7 @@ internal static class DenseTileKernels
                 TLanes.AddTo(a13, ref gradient, g1 + j + (3 * lanes));
             }
 
-            if (TGroup.Count == 4)
+            if (TGroup.Count >= 4)
             {
                 TLanes.AddTo(a20, ref gradient, g2 + j);
                 TLanes.AddTo(a21, ref gradient, g2 + j + lanes);
@@ -316,6 +361,14 @@ internal static class DenseTileKernels
                 TLanes.AddTo(a32, ref gradient, g3 + j + (2 * lanes));
                 TLanes.AddTo(a33, ref gradient, g3 + j + (3 * lanes));
             }
+
+            if (TGroup.Count == 5)
+            {
+                TLanes.AddTo(a40, ref gradient, g4 + j);
+                TLanes.AddTo(a41, ref gradient, g4 + j + lanes);
+                TLanes.AddTo(a42, ref gradient, g4 + j + (2 * lanes));
+                TLanes.AddTo(a43, ref gradient, g4 + j + (3 * lanes));
+            }
         }
 
         // The remaining features one vector at a time; the last vector ends at the row's end and masks the lanes counted before.
@@ -323,7 +376,7 @@ internal static class DenseTileKernels
         {
             int at = Math.Min(step, d - lanes);
             TVector mask = TLanes.TailMask(d - step);
-            TVector a0 = TLanes.Zero, a1 = TLanes.Zero, a2 = TLanes.Zero, a3 = TLanes.Zero;
+            TVector a0 = TLanes.Zero, a1 = TLanes.Zero, a2 = TLanes.Zero, a3 = TLanes.Zero, a4 = TLanes.Zero;
             for (int r = 0; r < rows; r++)
             {
                 TVector x0 = TLanes.Load(ref x, tile.RowStart(r) + at);
@@ -333,10 +386,15 @@ internal static class DenseTileKernels
                     a1 = TLanes.MultiplyAdd(x0, TLanes.Broadcast(Unsafe.Add(ref coefficients, c1 + r)), a1);
                 }
 
-                if (TGroup.Count == 4)
+                if (TGroup.Count >= 4)
                 {
                     a2 = TLanes.MultiplyAdd(x0, TLanes.Broadcast(Unsafe.Add(ref coefficients, c2 + r)), a2);
                     a3 = TLanes.MultiplyAdd(x0, TLanes.Broadcast(Unsafe.Add(ref coefficients, c3 + r)), a3);
+                }
+
+                if (TGroup.Count == 5)
+                {
+                    a4 = TLanes.MultiplyAdd(x0, TLanes.Broadcast(Unsafe.Add(ref coefficients, c4 + r)), a4);
                 }
             }
 
@@ -346,10 +404,15 @@ internal static class DenseTileKernels
                 TLanes.AddTo(TLanes.And(a1, mask), ref gradient, g1 + at);
             }
 
-            if (TGroup.Count == 4)
+            if (TGroup.Count >= 4)
             {
                 TLanes.AddTo(TLanes.And(a2, mask), ref gradient, g2 + at);
                 TLanes.AddTo(TLanes.And(a3, mask), ref gradient, g3 + at);
+            }
+
+            if (TGroup.Count == 5)
+            {
+                TLanes.AddTo(TLanes.And(a4, mask), ref gradient, g4 + at);
             }
         }
     }
@@ -407,6 +470,11 @@ internal static class DenseTileKernels
     private readonly struct Four : IOutputGroup
     {
         public static int Count => 4;
+    }
+
+    private readonly struct Five : IOutputGroup
+    {
+        public static int Count => 5;
     }
 
     /// <summary>The vector operations the kernels need, at one width.</summary>

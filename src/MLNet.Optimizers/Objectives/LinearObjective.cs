@@ -191,20 +191,21 @@ public abstract class LinearObjective
     }
 
     /// <summary>
-    /// <see cref="TileLosses"/> on single-precision scores, for objectives whose loss keeps the documented precision that way
-    /// (the scores carry a single-precision rounding anyway): adds the biases to the scores, returns each row's loss in double
-    /// and replaces the scores by ∂ℓ/∂s in single precision. Returns false, having done nothing, when the objective has no
-    /// such path; the caller then widens the scores to double, adds the biases there and calls <see cref="TileLosses"/>.
+    /// A single-precision path for one tile, for objectives whose loss keeps the documented precision that way (the scores
+    /// carry a single-precision rounding anyway): from the kernel's scores (without the biases), writes each row's loss ℓ in
+    /// double and, unless <paramref name="coefficients"/> is empty, the gradient kernel's coefficients <c>C = w·∂ℓ/∂s</c> in
+    /// single precision. Returns false, having written nothing, when the objective has no such path or the tile is too small
+    /// for it; the caller then widens the scores to double and calls <see cref="TileLosses"/>.
     /// </summary>
-    /// <param name="scores">K·rowCount scores without the biases, output-major; overwritten by ∂ℓ/∂s when <paramref name="writeScoreGradient"/>.</param>
+    /// <param name="scores">K·rowCount scores without the biases, output-major (output k of row r at <c>[k·rowCount + r]</c>).</param>
     /// <param name="biases">The K biases.</param>
     /// <param name="labels">The tile's labels (valid).</param>
-    /// <param name="losses">Receives ℓ of each row.</param>
-    /// <param name="scratch">At least 2·rowCount floats of work space.</param>
-    /// <param name="writeScoreGradient">Whether to write ∂ℓ/∂s.</param>
-    /// <returns>Whether the losses (and ∂ℓ/∂s) were computed.</returns>
-    internal virtual bool TileLossesSingle(Span<float> scores, ReadOnlySpan<float> biases, ReadOnlySpan<float> labels, Span<double> losses,
-        Span<float> scratch, bool writeScoreGradient) => false;
+    /// <param name="weights">The tile's row weights.</param>
+    /// <param name="losses">Receives ℓ of each row (not weighted).</param>
+    /// <param name="coefficients">Receives C, output-major like the scores; empty when no gradient is wanted.</param>
+    /// <returns>Whether the losses (and coefficients) were written.</returns>
+    internal virtual bool TileLossesSingle(ReadOnlySpan<float> scores, ReadOnlySpan<float> biases, ReadOnlySpan<float> labels,
+        ReadOnlySpan<float> weights, Span<double> losses, Span<float> coefficients) => false;
 
     /// <summary>
     /// The shared evaluation: blocks, optional parallelism, fixed-order reduction; also returns Σ wᵢ over the rows.
@@ -530,9 +531,10 @@ public abstract class LinearObjective
         DenseTileKernels.Scores(dense, rowStarts, count, features, parameters[..weightCount], outputs, floatScores);
         var losses = buffers.Losses.AsSpan(0, count);
         var coefficients = buffers.Coefficients.AsSpan(0, outputs * count);
-        if (TileLossesSingle(floatScores, parameters.Slice(weightCount, outputs), labels, losses, buffers.FloatScratch, withGradient))
+        if (TileLossesSingle(floatScores, parameters.Slice(weightCount, outputs), labels, buffers.SingleRowWeights.AsSpan(0, count),
+            losses, withGradient ? coefficients : default))
         {
-            ZeroWeightlessRows(weights, losses, floatScores);
+            ZeroWeightlessRows(weights, losses, withGradient ? coefficients : default);
             block.Loss += TensorPrimitives.Dot(weights, losses);
             block.Weight += TensorPrimitives.Sum(weights);
             if (!withGradient)
@@ -540,14 +542,10 @@ public abstract class LinearObjective
                 return;
             }
 
-            // C = w·∂ℓ/∂s in single precision: the product of two floats rounded once, as the double path rounds it; the bias
-            // gradient is summed over the tile in single precision, as the weight gradient is.
-            var singleWeights = buffers.SingleRowWeights.AsSpan(0, count);
+            // The bias gradient is summed over the tile in single precision, as the weight gradient is.
             for (int k = 0; k < outputs; k++)
             {
-                var outputCoefficients = coefficients.Slice(k * count, count);
-                TensorPrimitives.Multiply(floatScores.Slice(k * count, count), singleWeights, outputCoefficients);
-                block.Gradient[weightCount + k] += TensorPrimitives.Sum(outputCoefficients);
+                block.Gradient[weightCount + k] += TensorPrimitives.Sum(coefficients.Slice(k * count, count));
             }
         }
         else
@@ -881,7 +879,6 @@ public abstract class LinearObjective
         public readonly float[] Coefficients = new float[outputs * rows];
         public readonly double[] Losses = new double[rows];
         public readonly double[] Scratch = new double[Math.Max(outputs, 2 * rows)];
-        public readonly float[] FloatScratch = new float[2 * rows];
         private float[] _gatheredRows = [];
 
         /// <summary>A buffer of at least <paramref name="length"/> floats for a tile's rows gathered from chunks.</summary>

@@ -30,7 +30,8 @@ internal static class DenseTileKernels
     /// <summary>
     /// <c>scores[k·rowCount + r] = Σⱼ X[r, j]·W[k, j]</c> in single precision, for the <paramref name="rowCount"/> rows starting at
     /// <paramref name="rowStarts"/> (offsets into <paramref name="features"/>, padded with repeats to a multiple of
-    /// <see cref="RowGroup"/>) and the <paramref name="outputCount"/> rows of <paramref name="weights"/>.
+    /// <see cref="RowGroup"/>) and the <paramref name="outputCount"/> outputs of <paramref name="weights"/>, as
+    /// <see cref="PrepareWeights"/> writes them.
     /// </summary>
     public static void Scores(ReadOnlySpan<float> features, ReadOnlySpan<nint> rowStarts, int rowCount, int featureCount,
         ReadOnlySpan<float> weights, int outputCount, Span<float> scores)
@@ -49,6 +50,30 @@ internal static class DenseTileKernels
         else
         {
             Scores<Lanes1, float>(tile, ref w, ref s);
+        }
+    }
+
+    /// <summary>Floats <see cref="PrepareWeights"/> writes for <paramref name="outputCount"/> outputs of <paramref name="featureCount"/> features.</summary>
+    public static int PreparedWeightsLength(int featureCount, int outputCount) => outputCount * WeightStride(featureCount);
+
+    /// <summary>
+    /// The weights (<paramref name="outputCount"/> rows of <paramref name="featureCount"/>) as the score kernel reads them:
+    /// each row padded to whole vectors, its last vector holding the vector that ends at the row's end with the lanes counted
+    /// by the vector before set to 0, so the kernel's steps need no mask.
+    /// </summary>
+    public static void PrepareWeights(ReadOnlySpan<float> weights, int featureCount, int outputCount, Span<float> prepared)
+    {
+        int lanes = LanesFor(featureCount), stride = WeightStride(featureCount), last = featureCount - lanes;
+        for (int k = 0; k < outputCount; k++)
+        {
+            var source = weights.Slice(k * featureCount, featureCount);
+            var target = prepared.Slice(k * stride, stride);
+            for (int step = 0; step < featureCount; step += lanes)
+            {
+                int counted = step - Math.Min(step, last);
+                target.Slice(step, counted).Clear();
+                source.Slice(step, lanes - counted).CopyTo(target.Slice(step + counted, lanes - counted));
+            }
         }
     }
 
@@ -198,6 +223,19 @@ internal static class DenseTileKernels
         }
     }
 
+    /// <summary>Floats per vector of the score kernel for rows of <paramref name="featureCount"/> features.</summary>
+    private static int LanesFor(int featureCount) =>
+        Vector512.IsHardwareAccelerated && featureCount >= Vector512<float>.Count ? Vector512<float>.Count
+        : Vector256.IsHardwareAccelerated && featureCount >= Vector256<float>.Count ? Vector256<float>.Count
+        : 1;
+
+    /// <summary>Floats per output in <see cref="PrepareWeights"/>' layout: the row rounded up to whole vectors.</summary>
+    private static int WeightStride(int featureCount)
+    {
+        int lanes = LanesFor(featureCount);
+        return (featureCount + lanes - 1) / lanes * lanes;
+    }
+
     /// <summary>
     /// Whether the next register tile covers 5 outputs rather than 4, 2 or 1: while at least 5 remain and they do not split
     /// into whole groups of 4 (10 outputs as 5 + 5 rather than 4 + 4 + 2, whose last group reads as many features per multiply-add
@@ -207,7 +245,7 @@ internal static class DenseTileKernels
 
     /// <summary>
     /// Scores of rows r … r+3 for outputs k … k+G−1: 4·G accumulators, 4 feature loads and G weight loads per step. The last
-    /// step re-reads the final whole vector of each row with the already counted lanes of the weights masked to 0.
+    /// step re-reads the final whole vector of each row, against prepared weights whose already counted lanes are 0.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ScoreTile<TLanes, TVector, TGroup>(in Tile tile, int r, int k, ref float w, ref float scores)
@@ -217,8 +255,8 @@ internal static class DenseTileKernels
     {
         ref float x = ref tile.Features;
         nint o0 = tile.RowStart(r), o1 = tile.RowStart(r + 1), o2 = tile.RowStart(r + 2), o3 = tile.RowStart(r + 3);
-        int d = tile.FeatureCount, last = d - TLanes.Count;
-        nint w0 = (nint)k * d, w1 = w0 + d, w2 = w1 + d, w3 = w2 + d, w4 = w3 + d;
+        int d = tile.FeatureCount, last = d - TLanes.Count, stride = (d + TLanes.Count - 1) / TLanes.Count * TLanes.Count;
+        nint w0 = (nint)k * stride, w1 = w0 + stride, w2 = w1 + stride, w3 = w2 + stride, w4 = w3 + stride;
         TVector a00 = TLanes.Zero, a10 = TLanes.Zero, a20 = TLanes.Zero, a30 = TLanes.Zero;
         TVector a01 = TLanes.Zero, a11 = TLanes.Zero, a21 = TLanes.Zero, a31 = TLanes.Zero;
         TVector a02 = TLanes.Zero, a12 = TLanes.Zero, a22 = TLanes.Zero, a32 = TLanes.Zero;
@@ -227,17 +265,16 @@ internal static class DenseTileKernels
         for (int step = 0; step < d; step += TLanes.Count)
         {
             int j = Math.Min(step, last);
-            TVector mask = TLanes.TailMask(d - step);
             TVector x0 = TLanes.Load(ref x, o0 + j), x1 = TLanes.Load(ref x, o1 + j);
             TVector x2 = TLanes.Load(ref x, o2 + j), x3 = TLanes.Load(ref x, o3 + j);
-            TVector v = TLanes.And(TLanes.Load(ref w, w0 + j), mask);
+            TVector v = TLanes.Load(ref w, w0 + step);
             a00 = TLanes.MultiplyAdd(x0, v, a00);
             a10 = TLanes.MultiplyAdd(x1, v, a10);
             a20 = TLanes.MultiplyAdd(x2, v, a20);
             a30 = TLanes.MultiplyAdd(x3, v, a30);
             if (TGroup.Count >= 2)
             {
-                v = TLanes.And(TLanes.Load(ref w, w1 + j), mask);
+                v = TLanes.Load(ref w, w1 + step);
                 a01 = TLanes.MultiplyAdd(x0, v, a01);
                 a11 = TLanes.MultiplyAdd(x1, v, a11);
                 a21 = TLanes.MultiplyAdd(x2, v, a21);
@@ -246,12 +283,12 @@ internal static class DenseTileKernels
 
             if (TGroup.Count >= 4)
             {
-                v = TLanes.And(TLanes.Load(ref w, w2 + j), mask);
+                v = TLanes.Load(ref w, w2 + step);
                 a02 = TLanes.MultiplyAdd(x0, v, a02);
                 a12 = TLanes.MultiplyAdd(x1, v, a12);
                 a22 = TLanes.MultiplyAdd(x2, v, a22);
                 a32 = TLanes.MultiplyAdd(x3, v, a32);
-                v = TLanes.And(TLanes.Load(ref w, w3 + j), mask);
+                v = TLanes.Load(ref w, w3 + step);
                 a03 = TLanes.MultiplyAdd(x0, v, a03);
                 a13 = TLanes.MultiplyAdd(x1, v, a13);
                 a23 = TLanes.MultiplyAdd(x2, v, a23);
@@ -260,7 +297,7 @@ internal static class DenseTileKernels
 
             if (TGroup.Count == 5)
             {
-                v = TLanes.And(TLanes.Load(ref w, w4 + j), mask);
+                v = TLanes.Load(ref w, w4 + step);
                 a04 = TLanes.MultiplyAdd(x0, v, a04);
                 a14 = TLanes.MultiplyAdd(x1, v, a14);
                 a24 = TLanes.MultiplyAdd(x2, v, a24);

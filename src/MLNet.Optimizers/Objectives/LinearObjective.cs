@@ -479,10 +479,12 @@ public abstract class LinearObjective
                 buffers = t_tileBuffers = new TileBuffers(Math.Max(tileRows, buffers?.Rows ?? 0), Math.Max(OutputCount, buffers?.Outputs ?? 0));
             }
 
+            var kernelWeights = buffers.KernelWeights(DenseTileKernels.PreparedWeightsLength(data.FeatureCount, OutputCount));
+            DenseTileKernels.PrepareWeights(workspace.Parameters, data.FeatureCount, OutputCount, kernelWeights);
             for (int start = 0; start < rows.Length; start += tileRows)
             {
-                ProcessDenseTile(data, rows.Slice(start, Math.Min(tileRows, rows.Length - start)), workspace.Parameters, block,
-                    buffers, withGradient);
+                ProcessDenseTile(data, rows.Slice(start, Math.Min(tileRows, rows.Length - start)), workspace.Parameters,
+                    kernelWeights, block, buffers, withGradient);
             }
         }
         else
@@ -493,7 +495,7 @@ public abstract class LinearObjective
 
     /// <summary>One tile of dense rows: scores by the tile kernel, losses and ∂ℓ/∂s in double, then the gradient kernel.</summary>
     private void ProcessDenseTile(TrainingData data, ReadOnlySpan<int> rows, ReadOnlySpan<float> parameters,
-        BlockPartial block, TileBuffers buffers, bool withGradient)
+        ReadOnlySpan<float> kernelWeights, BlockPartial block, TileBuffers buffers, bool withGradient)
     {
         int outputs = OutputCount, features = data.FeatureCount, weightCount = outputs * features, count = rows.Length;
         var rowStarts = buffers.RowStarts;
@@ -528,7 +530,7 @@ public abstract class LinearObjective
 
         var floatScores = buffers.FloatScores.AsSpan(0, outputs * count);
         block.Touched += DenseTileKernels.Touch(dense, rowStarts, count, features);
-        DenseTileKernels.Scores(dense, rowStarts, count, features, parameters[..weightCount], outputs, floatScores);
+        DenseTileKernels.Scores(dense, rowStarts, count, features, kernelWeights, outputs, floatScores);
         var losses = buffers.Losses.AsSpan(0, count);
         var coefficients = buffers.Coefficients.AsSpan(0, outputs * count);
         if (TileLossesSingle(floatScores, parameters.Slice(weightCount, outputs), labels, buffers.SingleRowWeights.AsSpan(0, count),
@@ -880,10 +882,18 @@ public abstract class LinearObjective
         public readonly double[] Losses = new double[rows];
         public readonly double[] Scratch = new double[Math.Max(outputs, 2 * rows)];
         private float[] _gatheredRows = [];
+        private float[] _kernelWeights = [];
 
         /// <summary>A buffer of at least <paramref name="length"/> floats for a tile's rows gathered from chunks.</summary>
         public float[] GatheredRows(int length) =>
             _gatheredRows.Length >= length ? _gatheredRows : _gatheredRows = new float[length];
+
+        /// <summary>
+        /// <paramref name="length"/> floats for the weights as the score kernel reads them (<see cref="DenseTileKernels.PrepareWeights"/>),
+        /// written once per block.
+        /// </summary>
+        public Span<float> KernelWeights(int length) =>
+            (_kernelWeights.Length >= length ? _kernelWeights : _kernelWeights = new float[length]).AsSpan(0, length);
     }
 
     /// <summary>

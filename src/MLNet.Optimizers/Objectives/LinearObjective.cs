@@ -10,10 +10,11 @@ namespace MLNet.Optimizers.Objectives;
 /// <remarks>
 /// <para><b>Dense data</b> run as a GEMM does, tile by tile of rows (a tile stays in the core's cache between its two
 /// products): the scores <c>S = X·Wᵀ</c> by register-tiled single-precision multiply-adds (<see cref="DenseTileKernels"/>),
-/// then each row's loss and ∂ℓ/∂s from the scores in double, then the weight gradient <c>G += Cᵀ·X</c> with
-/// <c>C = w·∂ℓ/∂s</c> rounded to float, summed over the tile's rows in single precision and added to a double total once per
-/// tile. Biases, losses, weights and every total are double. Small dense data sets (at most 2²² multiply-adds per pass) are
-/// evaluated row by row in double instead, as sparse data are.</para>
+/// then each row's loss and ∂ℓ/∂s from the scores in double (softmax: in single precision with each row's loss formed in
+/// double, see <see cref="TileLossesSingle"/>), then the weight gradient <c>G += Cᵀ·X</c> with <c>C = w·∂ℓ/∂s</c> in float,
+/// summed over the tile's rows in single precision and added to a double total once per tile. Biases, losses, weights and
+/// every total are double. Small dense data sets (at most 2²² multiply-adds per pass) are evaluated row by row in double
+/// instead, as sparse data are.</para>
 /// <para><b>Precision kept (dense).</b> A score carries the rounding of a single-precision dot product (about √D·2⁻²⁴
 /// relative to Σ|xⱼwⱼ|) where the double path had none to speak of; rounding errors of different rows are independent, so
 /// the mean loss stays within 1e-6 (relative) of the all-double evaluation, and each gradient entry within 1e-6 of the

@@ -7,8 +7,8 @@ namespace MLNet.Optimizers.Objectives;
 
 /// <summary>
 /// The two products of a dense evaluation over one tile of rows, as register-tiled single-precision kernels (the blocking of a
-/// GEMM): the scores <c>S = X·Wᵀ</c> (4 rows × up to 4 outputs per register tile) and the weight gradient <c>G += Cᵀ·X</c>
-/// (up to 4 outputs × 4 vectors of features per register tile), where C holds each row's weighted ∂ℓ/∂s.
+/// GEMM): the scores <c>S = X·Wᵀ</c> (4 rows × up to 5 outputs per register tile) and the weight gradient <c>G += Cᵀ·X</c>
+/// (up to 5 outputs × 4 vectors of features per register tile), where C holds each row's weighted ∂ℓ/∂s.
 /// </summary>
 /// <remarks>
 /// <para>Vector512 where the hardware accelerates it (and a row has at least 16 features), else Vector256 (at least 8), else
@@ -30,7 +30,8 @@ internal static class DenseTileKernels
     /// <summary>
     /// <c>scores[k·rowCount + r] = Σⱼ X[r, j]·W[k, j]</c> in single precision, for the <paramref name="rowCount"/> rows starting at
     /// <paramref name="rowStarts"/> (offsets into <paramref name="features"/>, padded with repeats to a multiple of
-    /// <see cref="RowGroup"/>) and the <paramref name="outputCount"/> rows of <paramref name="weights"/>.
+    /// <see cref="RowGroup"/>) and the <paramref name="outputCount"/> outputs of <paramref name="weights"/>, as
+    /// <see cref="PrepareWeights"/> writes them.
     /// </summary>
     public static void Scores(ReadOnlySpan<float> features, ReadOnlySpan<nint> rowStarts, int rowCount, int featureCount,
         ReadOnlySpan<float> weights, int outputCount, Span<float> scores)
@@ -49,6 +50,30 @@ internal static class DenseTileKernels
         else
         {
             Scores<Lanes1, float>(tile, ref w, ref s);
+        }
+    }
+
+    /// <summary>Floats <see cref="PrepareWeights"/> writes for <paramref name="outputCount"/> outputs of <paramref name="featureCount"/> features.</summary>
+    public static int PreparedWeightsLength(int featureCount, int outputCount) => outputCount * WeightStride(featureCount);
+
+    /// <summary>
+    /// The weights (<paramref name="outputCount"/> rows of <paramref name="featureCount"/>) as the score kernel reads them:
+    /// each row padded to whole vectors, its last vector holding the vector that ends at the row's end with the lanes counted
+    /// by the vector before set to 0, so the kernel's steps need no mask.
+    /// </summary>
+    public static void PrepareWeights(ReadOnlySpan<float> weights, int featureCount, int outputCount, Span<float> prepared)
+    {
+        int lanes = LanesFor(featureCount), stride = WeightStride(featureCount), last = featureCount - lanes;
+        for (int k = 0; k < outputCount; k++)
+        {
+            var source = weights.Slice(k * featureCount, featureCount);
+            var target = prepared.Slice(k * stride, stride);
+            for (int step = 0; step < featureCount; step += lanes)
+            {
+                int counted = step - Math.Min(step, last);
+                target.Slice(step, counted).Clear();
+                source.Slice(step, lanes - counted).CopyTo(target.Slice(step + counted, lanes - counted));
+            }
         }
     }
 
@@ -106,6 +131,14 @@ internal static class DenseTileKernels
     {
         // Output groups outside, rows inside: a group's weights stay in the first-level cache while the tile's rows stream by.
         int k = 0;
+        for (; UseFive(tile.OutputCount - k); k += 5)
+        {
+            for (int r = 0; r < tile.RowCount; r += RowGroup)
+            {
+                ScoreTile<TLanes, TVector, Five>(tile, r, k, ref w, ref scores);
+            }
+        }
+
         for (; k + 4 <= tile.OutputCount; k += 4)
         {
             for (int r = 0; r < tile.RowCount; r += RowGroup)
@@ -138,41 +171,81 @@ internal static class DenseTileKernels
         where TVector : struct
     {
         // Column chunks outside, output groups inside: a chunk of the tile's rows stays in the first-level cache for every group.
-        int chunk = ColumnVectors * TLanes.Count, whole = tile.FeatureCount / chunk * chunk;
-        for (int j = 0; j < whole; j += chunk)
+        // The row's last 1–4 vectors form one more chunk, so a short row end costs one pass over the rows, not one per vector.
+        int chunk = ColumnVectors * TLanes.Count, j = 0;
+        for (; j + chunk <= tile.FeatureCount; j += chunk)
         {
-            GradientGroups<TLanes, TVector>(tile, j, j + chunk, ref coefficients, ref gradient);
+            GradientGroups<TLanes, TVector, WholeChunk>(tile, j, ref coefficients, ref gradient);
         }
 
-        GradientGroups<TLanes, TVector>(tile, whole, tile.FeatureCount, ref coefficients, ref gradient);
+        switch ((tile.FeatureCount - j + TLanes.Count - 1) / TLanes.Count)
+        {
+            case 1:
+                GradientGroups<TLanes, TVector, RowEnd<One>>(tile, j, ref coefficients, ref gradient);
+                break;
+            case 2:
+                GradientGroups<TLanes, TVector, RowEnd<Two>>(tile, j, ref coefficients, ref gradient);
+                break;
+            case 3:
+                GradientGroups<TLanes, TVector, RowEnd<Three>>(tile, j, ref coefficients, ref gradient);
+                break;
+            case 4:
+                GradientGroups<TLanes, TVector, RowEnd<Four>>(tile, j, ref coefficients, ref gradient);
+                break;
+        }
     }
 
-    private static void GradientGroups<TLanes, TVector>(in Tile tile, int columnStart, int columnEnd, ref float coefficients,
-        ref double gradient)
+    private static void GradientGroups<TLanes, TVector, TVectors>(in Tile tile, int columnStart, ref float coefficients, ref double gradient)
         where TLanes : ILanes<TVector>
         where TVector : struct
+        where TVectors : IColumnVectors
     {
         int k = 0;
+        for (; UseFive(tile.OutputCount - k); k += 5)
+        {
+            GradientTile<TLanes, TVector, Five, TVectors>(tile, k, columnStart, ref coefficients, ref gradient);
+        }
+
         for (; k + 4 <= tile.OutputCount; k += 4)
         {
-            GradientTile<TLanes, TVector, Four>(tile, k, columnStart, columnEnd, ref coefficients, ref gradient);
+            GradientTile<TLanes, TVector, Four, TVectors>(tile, k, columnStart, ref coefficients, ref gradient);
         }
 
         if (k + 2 <= tile.OutputCount)
         {
-            GradientTile<TLanes, TVector, Two>(tile, k, columnStart, columnEnd, ref coefficients, ref gradient);
+            GradientTile<TLanes, TVector, Two, TVectors>(tile, k, columnStart, ref coefficients, ref gradient);
             k += 2;
         }
 
         if (k < tile.OutputCount)
         {
-            GradientTile<TLanes, TVector, One>(tile, k, columnStart, columnEnd, ref coefficients, ref gradient);
+            GradientTile<TLanes, TVector, One, TVectors>(tile, k, columnStart, ref coefficients, ref gradient);
         }
     }
 
+    /// <summary>Floats per vector of the score kernel for rows of <paramref name="featureCount"/> features.</summary>
+    private static int LanesFor(int featureCount) =>
+        Vector512.IsHardwareAccelerated && featureCount >= Vector512<float>.Count ? Vector512<float>.Count
+        : Vector256.IsHardwareAccelerated && featureCount >= Vector256<float>.Count ? Vector256<float>.Count
+        : 1;
+
+    /// <summary>Floats per output in <see cref="PrepareWeights"/>' layout: the row rounded up to whole vectors.</summary>
+    private static int WeightStride(int featureCount)
+    {
+        int lanes = LanesFor(featureCount);
+        return (featureCount + lanes - 1) / lanes * lanes;
+    }
+
+    /// <summary>
+    /// Whether the next register tile covers 5 outputs rather than 4, 2 or 1: while at least 5 remain and they do not split
+    /// into whole groups of 4 (10 outputs as 5 + 5 rather than 4 + 4 + 2, whose last group reads as many features per multiply-add
+    /// as a group of 4 but does half the work).
+    /// </summary>
+    private static bool UseFive(int remaining) => remaining >= 5 && remaining % 4 != 0;
+
     /// <summary>
     /// Scores of rows r … r+3 for outputs k … k+G−1: 4·G accumulators, 4 feature loads and G weight loads per step. The last
-    /// step re-reads the final whole vector of each row with the already counted lanes of the weights masked to 0.
+    /// step re-reads the final whole vector of each row, against prepared weights whose already counted lanes are 0.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ScoreTile<TLanes, TVector, TGroup>(in Tile tile, int r, int k, ref float w, ref float scores)
@@ -182,44 +255,53 @@ internal static class DenseTileKernels
     {
         ref float x = ref tile.Features;
         nint o0 = tile.RowStart(r), o1 = tile.RowStart(r + 1), o2 = tile.RowStart(r + 2), o3 = tile.RowStart(r + 3);
-        int d = tile.FeatureCount, last = d - TLanes.Count;
-        nint w0 = (nint)k * d, w1 = w0 + d, w2 = w1 + d, w3 = w2 + d;
+        int d = tile.FeatureCount, last = d - TLanes.Count, stride = (d + TLanes.Count - 1) / TLanes.Count * TLanes.Count;
+        nint w0 = (nint)k * stride, w1 = w0 + stride, w2 = w1 + stride, w3 = w2 + stride, w4 = w3 + stride;
         TVector a00 = TLanes.Zero, a10 = TLanes.Zero, a20 = TLanes.Zero, a30 = TLanes.Zero;
         TVector a01 = TLanes.Zero, a11 = TLanes.Zero, a21 = TLanes.Zero, a31 = TLanes.Zero;
         TVector a02 = TLanes.Zero, a12 = TLanes.Zero, a22 = TLanes.Zero, a32 = TLanes.Zero;
         TVector a03 = TLanes.Zero, a13 = TLanes.Zero, a23 = TLanes.Zero, a33 = TLanes.Zero;
+        TVector a04 = TLanes.Zero, a14 = TLanes.Zero, a24 = TLanes.Zero, a34 = TLanes.Zero;
         for (int step = 0; step < d; step += TLanes.Count)
         {
             int j = Math.Min(step, last);
-            TVector mask = TLanes.TailMask(d - step);
             TVector x0 = TLanes.Load(ref x, o0 + j), x1 = TLanes.Load(ref x, o1 + j);
             TVector x2 = TLanes.Load(ref x, o2 + j), x3 = TLanes.Load(ref x, o3 + j);
-            TVector v = TLanes.And(TLanes.Load(ref w, w0 + j), mask);
+            TVector v = TLanes.Load(ref w, w0 + step);
             a00 = TLanes.MultiplyAdd(x0, v, a00);
             a10 = TLanes.MultiplyAdd(x1, v, a10);
             a20 = TLanes.MultiplyAdd(x2, v, a20);
             a30 = TLanes.MultiplyAdd(x3, v, a30);
             if (TGroup.Count >= 2)
             {
-                v = TLanes.And(TLanes.Load(ref w, w1 + j), mask);
+                v = TLanes.Load(ref w, w1 + step);
                 a01 = TLanes.MultiplyAdd(x0, v, a01);
                 a11 = TLanes.MultiplyAdd(x1, v, a11);
                 a21 = TLanes.MultiplyAdd(x2, v, a21);
                 a31 = TLanes.MultiplyAdd(x3, v, a31);
             }
 
-            if (TGroup.Count == 4)
+            if (TGroup.Count >= 4)
             {
-                v = TLanes.And(TLanes.Load(ref w, w2 + j), mask);
+                v = TLanes.Load(ref w, w2 + step);
                 a02 = TLanes.MultiplyAdd(x0, v, a02);
                 a12 = TLanes.MultiplyAdd(x1, v, a12);
                 a22 = TLanes.MultiplyAdd(x2, v, a22);
                 a32 = TLanes.MultiplyAdd(x3, v, a32);
-                v = TLanes.And(TLanes.Load(ref w, w3 + j), mask);
+                v = TLanes.Load(ref w, w3 + step);
                 a03 = TLanes.MultiplyAdd(x0, v, a03);
                 a13 = TLanes.MultiplyAdd(x1, v, a13);
                 a23 = TLanes.MultiplyAdd(x2, v, a23);
                 a33 = TLanes.MultiplyAdd(x3, v, a33);
+            }
+
+            if (TGroup.Count == 5)
+            {
+                v = TLanes.Load(ref w, w4 + step);
+                a04 = TLanes.MultiplyAdd(x0, v, a04);
+                a14 = TLanes.MultiplyAdd(x1, v, a14);
+                a24 = TLanes.MultiplyAdd(x2, v, a24);
+                a34 = TLanes.MultiplyAdd(x3, v, a34);
             }
         }
 
@@ -229,129 +311,211 @@ internal static class DenseTileKernels
             tile.PutScores(ref scores, r, k + 1, TLanes.Sum4(a01, a11, a21, a31));
         }
 
-        if (TGroup.Count == 4)
+        if (TGroup.Count >= 4)
         {
             tile.PutScores(ref scores, r, k + 2, TLanes.Sum4(a02, a12, a22, a32));
             tile.PutScores(ref scores, r, k + 3, TLanes.Sum4(a03, a13, a23, a33));
         }
+
+        if (TGroup.Count == 5)
+        {
+            tile.PutScores(ref scores, r, k + 4, TLanes.Sum4(a04, a14, a24, a34));
+        }
     }
 
     /// <summary>
-    /// Gradient of outputs k … k+G−1 for the features in [columnStart, columnEnd) (which ends at a whole chunk or at the row's
-    /// end) over 4 vectors of features at a time (G·4 accumulators, 4 feature loads and G coefficient
-    /// broadcasts per row), then one vector at a time, then the remaining features one by one.
+    /// Gradient of outputs k … k+G−1 for the V vectors of features from <paramref name="columnStart"/> (G·V accumulators; V
+    /// feature loads and G coefficient broadcasts per row). At the row's end, a last vector that would pass it is read as the
+    /// vector ending there, with the lanes counted before masked to 0 when it is added.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void GradientTile<TLanes, TVector, TGroup>(in Tile tile, int k, int columnStart, int columnEnd, ref float coefficients,
+    private static void GradientTile<TLanes, TVector, TGroup, TVectors>(in Tile tile, int k, int columnStart, ref float coefficients,
         ref double gradient)
         where TLanes : ILanes<TVector>
         where TVector : struct
         where TGroup : IOutputGroup
+        where TVectors : IColumnVectors
     {
         ref float x = ref tile.Features;
-        int d = tile.FeatureCount, rows = tile.RowCount, lanes = TLanes.Count;
-        nint c0 = (nint)k * rows, c1 = c0 + rows, c2 = c1 + rows, c3 = c2 + rows;
-        nint g0 = (nint)k * d, g1 = g0 + d, g2 = g1 + d, g3 = g2 + d;
-        int j = columnStart;
-        for (; j <= columnEnd - (ColumnVectors * lanes); j += ColumnVectors * lanes)
+        int d = tile.FeatureCount, rows = tile.RowCount, lanes = TLanes.Count, last = d - lanes;
+        nint cs0 = (nint)k * rows, cs1 = cs0 + rows, cs2 = cs1 + rows, cs3 = cs2 + rows, cs4 = cs3 + rows;
+        nint g0 = (nint)k * d;
+        // Vectors before the last are whole; at the row's end the last is clamped to end there (an offset from the start).
+        nint lastAt = TVectors.AtRowEnd ? Math.Min(columnStart + ((TVectors.Count - 1) * lanes), last) - columnStart : (TVectors.Count - 1) * lanes;
+        TVector a00 = TLanes.Zero, a01 = TLanes.Zero, a02 = TLanes.Zero, a03 = TLanes.Zero;
+        TVector a10 = TLanes.Zero, a11 = TLanes.Zero, a12 = TLanes.Zero, a13 = TLanes.Zero;
+        TVector a20 = TLanes.Zero, a21 = TLanes.Zero, a22 = TLanes.Zero, a23 = TLanes.Zero;
+        TVector a30 = TLanes.Zero, a31 = TLanes.Zero, a32 = TLanes.Zero, a33 = TLanes.Zero;
+        TVector a40 = TLanes.Zero, a41 = TLanes.Zero, a42 = TLanes.Zero, a43 = TLanes.Zero;
+        for (int r = 0; r < rows; r++)
         {
-            TVector a00 = TLanes.Zero, a01 = TLanes.Zero, a02 = TLanes.Zero, a03 = TLanes.Zero;
-            TVector a10 = TLanes.Zero, a11 = TLanes.Zero, a12 = TLanes.Zero, a13 = TLanes.Zero;
-            TVector a20 = TLanes.Zero, a21 = TLanes.Zero, a22 = TLanes.Zero, a23 = TLanes.Zero;
-            TVector a30 = TLanes.Zero, a31 = TLanes.Zero, a32 = TLanes.Zero, a33 = TLanes.Zero;
-            for (int r = 0; r < rows; r++)
+            nint o = tile.RowStart(r) + columnStart;
+            TVector x0 = TLanes.Load(ref x, TVectors.Count == 1 ? o + lastAt : o);
+            TVector x1 = TVectors.Count == 2 ? TLanes.Load(ref x, o + lastAt) : TVectors.Count > 2 ? TLanes.Load(ref x, o + lanes) : TLanes.Zero;
+            TVector x2 = TVectors.Count == 3 ? TLanes.Load(ref x, o + lastAt) : TVectors.Count > 3 ? TLanes.Load(ref x, o + (2 * lanes)) : TLanes.Zero;
+            TVector x3 = TVectors.Count == 4 ? TLanes.Load(ref x, o + lastAt) : TLanes.Zero;
+            TVector c = TLanes.Broadcast(Unsafe.Add(ref coefficients, cs0 + r));
+            a00 = TLanes.MultiplyAdd(x0, c, a00);
+            if (TVectors.Count >= 2)
             {
-                nint o = tile.RowStart(r) + j;
-                TVector x0 = TLanes.Load(ref x, o), x1 = TLanes.Load(ref x, o + lanes);
-                TVector x2 = TLanes.Load(ref x, o + (2 * lanes)), x3 = TLanes.Load(ref x, o + (3 * lanes));
-                TVector c = TLanes.Broadcast(Unsafe.Add(ref coefficients, c0 + r));
-                a00 = TLanes.MultiplyAdd(x0, c, a00);
                 a01 = TLanes.MultiplyAdd(x1, c, a01);
+            }
+
+            if (TVectors.Count >= 3)
+            {
                 a02 = TLanes.MultiplyAdd(x2, c, a02);
+            }
+
+            if (TVectors.Count == 4)
+            {
                 a03 = TLanes.MultiplyAdd(x3, c, a03);
-                if (TGroup.Count >= 2)
+            }
+
+            if (TGroup.Count >= 2)
+            {
+                c = TLanes.Broadcast(Unsafe.Add(ref coefficients, cs1 + r));
+                a10 = TLanes.MultiplyAdd(x0, c, a10);
+                if (TVectors.Count >= 2)
                 {
-                    c = TLanes.Broadcast(Unsafe.Add(ref coefficients, c1 + r));
-                    a10 = TLanes.MultiplyAdd(x0, c, a10);
                     a11 = TLanes.MultiplyAdd(x1, c, a11);
-                    a12 = TLanes.MultiplyAdd(x2, c, a12);
-                    a13 = TLanes.MultiplyAdd(x3, c, a13);
                 }
 
-                if (TGroup.Count == 4)
+                if (TVectors.Count >= 3)
                 {
-                    c = TLanes.Broadcast(Unsafe.Add(ref coefficients, c2 + r));
-                    a20 = TLanes.MultiplyAdd(x0, c, a20);
+                    a12 = TLanes.MultiplyAdd(x2, c, a12);
+                }
+
+                if (TVectors.Count == 4)
+                {
+                    a13 = TLanes.MultiplyAdd(x3, c, a13);
+                }
+            }
+
+            if (TGroup.Count >= 4)
+            {
+                c = TLanes.Broadcast(Unsafe.Add(ref coefficients, cs2 + r));
+                a20 = TLanes.MultiplyAdd(x0, c, a20);
+                if (TVectors.Count >= 2)
+                {
                     a21 = TLanes.MultiplyAdd(x1, c, a21);
+                }
+
+                if (TVectors.Count >= 3)
+                {
                     a22 = TLanes.MultiplyAdd(x2, c, a22);
+                }
+
+                if (TVectors.Count == 4)
+                {
                     a23 = TLanes.MultiplyAdd(x3, c, a23);
-                    c = TLanes.Broadcast(Unsafe.Add(ref coefficients, c3 + r));
-                    a30 = TLanes.MultiplyAdd(x0, c, a30);
+                }
+            }
+
+            if (TGroup.Count >= 4)
+            {
+                c = TLanes.Broadcast(Unsafe.Add(ref coefficients, cs3 + r));
+                a30 = TLanes.MultiplyAdd(x0, c, a30);
+                if (TVectors.Count >= 2)
+                {
                     a31 = TLanes.MultiplyAdd(x1, c, a31);
+                }
+
+                if (TVectors.Count >= 3)
+                {
                     a32 = TLanes.MultiplyAdd(x2, c, a32);
+                }
+
+                if (TVectors.Count == 4)
+                {
                     a33 = TLanes.MultiplyAdd(x3, c, a33);
                 }
             }
 
-            TLanes.AddTo(a00, ref gradient, g0 + j);
-            TLanes.AddTo(a01, ref gradient, g0 + j + lanes);
-            TLanes.AddTo(a02, ref gradient, g0 + j + (2 * lanes));
-            TLanes.AddTo(a03, ref gradient, g0 + j + (3 * lanes));
-            if (TGroup.Count >= 2)
+            if (TGroup.Count == 5)
             {
-                TLanes.AddTo(a10, ref gradient, g1 + j);
-                TLanes.AddTo(a11, ref gradient, g1 + j + lanes);
-                TLanes.AddTo(a12, ref gradient, g1 + j + (2 * lanes));
-                TLanes.AddTo(a13, ref gradient, g1 + j + (3 * lanes));
-            }
+                c = TLanes.Broadcast(Unsafe.Add(ref coefficients, cs4 + r));
+                a40 = TLanes.MultiplyAdd(x0, c, a40);
+                if (TVectors.Count >= 2)
+                {
+                    a41 = TLanes.MultiplyAdd(x1, c, a41);
+                }
 
-            if (TGroup.Count == 4)
-            {
-                TLanes.AddTo(a20, ref gradient, g2 + j);
-                TLanes.AddTo(a21, ref gradient, g2 + j + lanes);
-                TLanes.AddTo(a22, ref gradient, g2 + j + (2 * lanes));
-                TLanes.AddTo(a23, ref gradient, g2 + j + (3 * lanes));
-                TLanes.AddTo(a30, ref gradient, g3 + j);
-                TLanes.AddTo(a31, ref gradient, g3 + j + lanes);
-                TLanes.AddTo(a32, ref gradient, g3 + j + (2 * lanes));
-                TLanes.AddTo(a33, ref gradient, g3 + j + (3 * lanes));
+                if (TVectors.Count >= 3)
+                {
+                    a42 = TLanes.MultiplyAdd(x2, c, a42);
+                }
+
+                if (TVectors.Count == 4)
+                {
+                    a43 = TLanes.MultiplyAdd(x3, c, a43);
+                }
             }
         }
 
-        // The remaining features one vector at a time; the last vector ends at the row's end and masks the lanes counted before.
-        for (int step = j; step < columnEnd; step += lanes)
+        var columns = new Columns(d, lanes, columnStart);
+        AddTo<TLanes, TVector, TVectors>(columns, ref gradient, g0, a00, a01, a02, a03);
+        if (TGroup.Count >= 2)
         {
-            int at = Math.Min(step, d - lanes);
-            TVector mask = TLanes.TailMask(d - step);
-            TVector a0 = TLanes.Zero, a1 = TLanes.Zero, a2 = TLanes.Zero, a3 = TLanes.Zero;
-            for (int r = 0; r < rows; r++)
-            {
-                TVector x0 = TLanes.Load(ref x, tile.RowStart(r) + at);
-                a0 = TLanes.MultiplyAdd(x0, TLanes.Broadcast(Unsafe.Add(ref coefficients, c0 + r)), a0);
-                if (TGroup.Count >= 2)
-                {
-                    a1 = TLanes.MultiplyAdd(x0, TLanes.Broadcast(Unsafe.Add(ref coefficients, c1 + r)), a1);
-                }
-
-                if (TGroup.Count == 4)
-                {
-                    a2 = TLanes.MultiplyAdd(x0, TLanes.Broadcast(Unsafe.Add(ref coefficients, c2 + r)), a2);
-                    a3 = TLanes.MultiplyAdd(x0, TLanes.Broadcast(Unsafe.Add(ref coefficients, c3 + r)), a3);
-                }
-            }
-
-            TLanes.AddTo(TLanes.And(a0, mask), ref gradient, g0 + at);
-            if (TGroup.Count >= 2)
-            {
-                TLanes.AddTo(TLanes.And(a1, mask), ref gradient, g1 + at);
-            }
-
-            if (TGroup.Count == 4)
-            {
-                TLanes.AddTo(TLanes.And(a2, mask), ref gradient, g2 + at);
-                TLanes.AddTo(TLanes.And(a3, mask), ref gradient, g3 + at);
-            }
+            AddTo<TLanes, TVector, TVectors>(columns, ref gradient, g0 + d, a10, a11, a12, a13);
         }
+
+        if (TGroup.Count >= 4)
+        {
+            AddTo<TLanes, TVector, TVectors>(columns, ref gradient, g0 + (2 * d), a20, a21, a22, a23);
+            AddTo<TLanes, TVector, TVectors>(columns, ref gradient, g0 + (3 * d), a30, a31, a32, a33);
+        }
+
+        if (TGroup.Count == 5)
+        {
+            AddTo<TLanes, TVector, TVectors>(columns, ref gradient, g0 + (4 * d), a40, a41, a42, a43);
+        }
+    }
+
+    /// <summary>
+    /// Adds the first V accumulators to one output's gradient at their columns; at the row's end each is masked to the lanes
+    /// the vector before it did not count.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddTo<TLanes, TVector, TVectors>(in Columns columns, ref double gradient, nint row, TVector a0, TVector a1,
+        TVector a2, TVector a3)
+        where TLanes : ILanes<TVector>
+        where TVector : struct
+        where TVectors : IColumnVectors
+    {
+        if (!TVectors.AtRowEnd)
+        {
+            TLanes.AddTo(a0, ref gradient, row + columns.At(0));
+            TLanes.AddTo(a1, ref gradient, row + columns.At(1));
+            TLanes.AddTo(a2, ref gradient, row + columns.At(2));
+            TLanes.AddTo(a3, ref gradient, row + columns.At(3));
+            return;
+        }
+
+        TLanes.AddTo(TLanes.And(a0, TLanes.TailMask(columns.Remaining(0))), ref gradient, row + columns.At(0));
+        if (TVectors.Count >= 2)
+        {
+            TLanes.AddTo(TLanes.And(a1, TLanes.TailMask(columns.Remaining(1))), ref gradient, row + columns.At(1));
+        }
+
+        if (TVectors.Count >= 3)
+        {
+            TLanes.AddTo(TLanes.And(a2, TLanes.TailMask(columns.Remaining(2))), ref gradient, row + columns.At(2));
+        }
+
+        if (TVectors.Count == 4)
+        {
+            TLanes.AddTo(TLanes.And(a3, TLanes.TailMask(columns.Remaining(3))), ref gradient, row + columns.At(3));
+        }
+    }
+
+    /// <summary>The feature vectors of one gradient register tile: vector i starts at column start + i·lanes, clamped to the row's last vector.</summary>
+    private readonly struct Columns(int featureCount, int lanes, int start)
+    {
+        /// <summary>Where vector <paramref name="i"/> is read.</summary>
+        public int At(int i) => Math.Min(start + (i * lanes), featureCount - lanes);
+
+        /// <summary>Features from vector <paramref name="i"/>'s nominal start to the row's end.</summary>
+        public int Remaining(int i) => featureCount - (start + (i * lanes));
     }
 
     /// <summary>The rows of one kernel call: where each starts in the feature array, how many, and the shapes.</summary>
@@ -388,7 +552,7 @@ internal static class DenseTileKernels
         }
     }
 
-    /// <summary>How many outputs one register tile covers; a constant to the JIT, so unused accumulators vanish.</summary>
+    /// <summary>How many outputs (or feature vectors) one register tile covers; a constant to the JIT, so unused accumulators vanish.</summary>
     private interface IOutputGroup
     {
         static abstract int Count { get; }
@@ -404,9 +568,45 @@ internal static class DenseTileKernels
         public static int Count => 2;
     }
 
+    private readonly struct Three : IOutputGroup
+    {
+        public static int Count => 3;
+    }
+
+    /// <summary>How many feature vectors one gradient register tile covers, and whether they end at the row's end.</summary>
+    private interface IColumnVectors
+    {
+        static abstract int Count { get; }
+
+        /// <summary>Whether the last vector may pass the row's end (it is then clamped, and its added lanes masked).</summary>
+        static abstract bool AtRowEnd { get; }
+    }
+
+    /// <summary><see cref="ColumnVectors"/> whole vectors inside the row.</summary>
+    private readonly struct WholeChunk : IColumnVectors
+    {
+        public static int Count => ColumnVectors;
+
+        public static bool AtRowEnd => false;
+    }
+
+    /// <summary>The row's last 1–4 vectors.</summary>
+    private readonly struct RowEnd<TCount> : IColumnVectors
+        where TCount : IOutputGroup
+    {
+        public static int Count => TCount.Count;
+
+        public static bool AtRowEnd => true;
+    }
+
     private readonly struct Four : IOutputGroup
     {
         public static int Count => 4;
+    }
+
+    private readonly struct Five : IOutputGroup
+    {
+        public static int Count => 5;
     }
 
     /// <summary>The vector operations the kernels need, at one width.</summary>

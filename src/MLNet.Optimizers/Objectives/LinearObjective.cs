@@ -10,10 +10,11 @@ namespace MLNet.Optimizers.Objectives;
 /// <remarks>
 /// <para><b>Dense data</b> run as a GEMM does, tile by tile of rows (a tile stays in the core's cache between its two
 /// products): the scores <c>S = X·Wᵀ</c> by register-tiled single-precision multiply-adds (<see cref="DenseTileKernels"/>),
-/// then each row's loss and ∂ℓ/∂s from the scores in double, then the weight gradient <c>G += Cᵀ·X</c> with
-/// <c>C = w·∂ℓ/∂s</c> rounded to float, summed over the tile's rows in single precision and added to a double total once per
-/// tile. Biases, losses, weights and every total are double. Small dense data sets (at most 2²² multiply-adds per pass) are
-/// evaluated row by row in double instead, as sparse data are.</para>
+/// then each row's loss and ∂ℓ/∂s from the scores in double (softmax: in single precision with each row's loss formed in
+/// double, see <see cref="TileLossesSingle"/>), then the weight gradient <c>G += Cᵀ·X</c> with <c>C = w·∂ℓ/∂s</c> in float,
+/// summed over the tile's rows in single precision and added to a double total once per tile. Biases, losses, weights and
+/// every total are double. Small dense data sets (at most 2²² multiply-adds per pass) are evaluated row by row in double
+/// instead, as sparse data are.</para>
 /// <para><b>Precision kept (dense).</b> A score carries the rounding of a single-precision dot product (about √D·2⁻²⁴
 /// relative to Σ|xⱼwⱼ|) where the double path had none to speak of; rounding errors of different rows are independent, so
 /// the mean loss stays within 1e-6 (relative) of the all-double evaluation, and each gradient entry within 1e-6 of the
@@ -189,6 +190,23 @@ public abstract class LinearObjective
             }
         }
     }
+
+    /// <summary>
+    /// A single-precision path for one tile, for objectives whose loss keeps the documented precision that way (the scores
+    /// carry a single-precision rounding anyway): from the kernel's scores (without the biases), writes each row's loss ℓ in
+    /// double and, unless <paramref name="coefficients"/> is empty, the gradient kernel's coefficients <c>C = w·∂ℓ/∂s</c> in
+    /// single precision. Returns false, having written nothing, when the objective has no such path or the tile is too small
+    /// for it; the caller then widens the scores to double and calls <see cref="TileLosses"/>.
+    /// </summary>
+    /// <param name="scores">K·rowCount scores without the biases, output-major (output k of row r at <c>[k·rowCount + r]</c>).</param>
+    /// <param name="biases">The K biases.</param>
+    /// <param name="labels">The tile's labels (valid).</param>
+    /// <param name="weights">The tile's row weights.</param>
+    /// <param name="losses">Receives ℓ of each row (not weighted).</param>
+    /// <param name="coefficients">Receives C, output-major like the scores; empty when no gradient is wanted.</param>
+    /// <returns>Whether the losses (and coefficients) were written.</returns>
+    internal virtual bool TileLossesSingle(ReadOnlySpan<float> scores, ReadOnlySpan<float> biases, ReadOnlySpan<float> labels,
+        ReadOnlySpan<float> weights, Span<double> losses, Span<float> coefficients) => false;
 
     /// <summary>
     /// The shared evaluation: blocks, optional parallelism, fixed-order reduction; also returns Σ wᵢ over the rows.
@@ -462,10 +480,12 @@ public abstract class LinearObjective
                 buffers = t_tileBuffers = new TileBuffers(Math.Max(tileRows, buffers?.Rows ?? 0), Math.Max(OutputCount, buffers?.Outputs ?? 0));
             }
 
+            var kernelWeights = buffers.KernelWeights(DenseTileKernels.PreparedWeightsLength(data.FeatureCount, OutputCount));
+            DenseTileKernels.PrepareWeights(workspace.Parameters, data.FeatureCount, OutputCount, kernelWeights);
             for (int start = 0; start < rows.Length; start += tileRows)
             {
-                ProcessDenseTile(data, rows.Slice(start, Math.Min(tileRows, rows.Length - start)), workspace.Parameters, block,
-                    buffers, withGradient);
+                ProcessDenseTile(data, rows.Slice(start, Math.Min(tileRows, rows.Length - start)), workspace.Parameters,
+                    kernelWeights, block, buffers, withGradient);
             }
         }
         else
@@ -476,7 +496,7 @@ public abstract class LinearObjective
 
     /// <summary>One tile of dense rows: scores by the tile kernel, losses and ∂ℓ/∂s in double, then the gradient kernel.</summary>
     private void ProcessDenseTile(TrainingData data, ReadOnlySpan<int> rows, ReadOnlySpan<float> parameters,
-        BlockPartial block, TileBuffers buffers, bool withGradient)
+        ReadOnlySpan<float> kernelWeights, BlockPartial block, TileBuffers buffers, bool withGradient)
     {
         int outputs = OutputCount, features = data.FeatureCount, weightCount = outputs * features, count = rows.Length;
         var rowStarts = buffers.RowStarts;
@@ -501,7 +521,7 @@ public abstract class LinearObjective
             }
 
             labels[r] = data.Labels[row];
-            weights[r] = data.WeightOf(row);
+            weights[r] = buffers.SingleRowWeights[r] = data.WeightOf(row);
         }
 
         for (int r = count; r % DenseTileKernels.RowGroup != 0; r++)
@@ -510,52 +530,83 @@ public abstract class LinearObjective
         }
 
         var floatScores = buffers.FloatScores.AsSpan(0, outputs * count);
-        var scores = buffers.Scores.AsSpan(0, outputs * count);
         block.Touched += DenseTileKernels.Touch(dense, rowStarts, count, features);
-        DenseTileKernels.Scores(dense, rowStarts, count, features, parameters[..weightCount], outputs, floatScores);
-        TensorPrimitives.ConvertChecked<float, double>(floatScores, scores);
-        for (int k = 0; k < outputs; k++)
-        {
-            var outputScores = scores.Slice(k * count, count);
-            TensorPrimitives.Add(outputScores, (double)parameters[weightCount + k], outputScores);
-        }
-
+        DenseTileKernels.Scores(dense, rowStarts, count, features, kernelWeights, outputs, floatScores);
         var losses = buffers.Losses.AsSpan(0, count);
-        TileLosses(scores, labels, losses, buffers.Scratch, withGradient);
-
-        // A row of weight 0 contributes nothing, not even a NaN from an overflowing loss: such tiles zero those rows first.
-        if (weights.Contains(0.0))
+        var coefficients = buffers.Coefficients.AsSpan(0, outputs * count);
+        if (TileLossesSingle(floatScores, parameters.Slice(weightCount, outputs), labels, buffers.SingleRowWeights.AsSpan(0, count),
+            losses, withGradient ? coefficients : default))
         {
-            for (int r = 0; r < count; r++)
+            ZeroWeightlessRows(weights, losses, withGradient ? coefficients : default);
+            block.Loss += TensorPrimitives.Dot(weights, losses);
+            block.Weight += TensorPrimitives.Sum(weights);
+            if (!withGradient)
             {
-                if (weights[r] == 0)
-                {
-                    losses[r] = 0;
-                    for (int k = 0; k < outputs; k++)
-                    {
-                        scores[(k * count) + r] = 0;
-                    }
-                }
+                return;
+            }
+
+            // The bias gradient is summed over the tile in single precision, as the weight gradient is.
+            for (int k = 0; k < outputs; k++)
+            {
+                block.Gradient[weightCount + k] += TensorPrimitives.Sum(coefficients.Slice(k * count, count));
             }
         }
+        else
+        {
+            var scores = buffers.Scores.AsSpan(0, outputs * count);
+            TensorPrimitives.ConvertChecked<float, double>(floatScores, scores);
+            for (int k = 0; k < outputs; k++)
+            {
+                var outputScores = scores.Slice(k * count, count);
+                TensorPrimitives.Add(outputScores, (double)parameters[weightCount + k], outputScores);
+            }
 
-        block.Loss += TensorPrimitives.Dot(weights, losses);
-        block.Weight += TensorPrimitives.Sum(weights);
-        if (!withGradient)
+            TileLosses(scores, labels, losses, buffers.Scratch, withGradient);
+            ZeroWeightlessRows(weights, losses, scores);
+            block.Loss += TensorPrimitives.Dot(weights, losses);
+            block.Weight += TensorPrimitives.Sum(weights);
+            if (!withGradient)
+            {
+                return;
+            }
+
+            for (int k = 0; k < outputs; k++)
+            {
+                var outputGradient = scores.Slice(k * count, count);
+                TensorPrimitives.Multiply(outputGradient, weights, outputGradient);
+                block.Gradient[weightCount + k] += TensorPrimitives.Sum(outputGradient);
+            }
+
+            TensorPrimitives.ConvertChecked<double, float>(scores, coefficients);
+        }
+
+        DenseTileKernels.AddGradient(dense, rowStarts, count, features, coefficients, outputs, block.Gradient.AsSpan(0, weightCount));
+    }
+
+    /// <summary>
+    /// A row of weight 0 contributes nothing, not even a NaN from an overflowing loss: its loss and ∂ℓ/∂s (output-major over
+    /// the tile's rows) are set to 0.
+    /// </summary>
+    private static void ZeroWeightlessRows<T>(ReadOnlySpan<double> weights, Span<double> losses, Span<T> scoreGradient)
+        where T : struct
+    {
+        if (!weights.Contains(0.0))
         {
             return;
         }
 
-        var coefficients = buffers.Coefficients.AsSpan(0, outputs * count);
-        for (int k = 0; k < outputs; k++)
+        int count = weights.Length;
+        for (int r = 0; r < count; r++)
         {
-            var outputGradient = scores.Slice(k * count, count);
-            TensorPrimitives.Multiply(outputGradient, weights, outputGradient);
-            block.Gradient[weightCount + k] += TensorPrimitives.Sum(outputGradient);
+            if (weights[r] == 0)
+            {
+                losses[r] = 0;
+                for (int k = r; k < scoreGradient.Length; k += count)
+                {
+                    scoreGradient[k] = default;
+                }
+            }
         }
-
-        TensorPrimitives.ConvertChecked<double, float>(scores, coefficients);
-        DenseTileKernels.AddGradient(dense, rowStarts, count, features, coefficients, outputs, block.Gradient.AsSpan(0, weightCount));
     }
 
     /// <summary>
@@ -825,16 +876,25 @@ public abstract class LinearObjective
         public readonly nint[] RowStarts = new nint[rows + DenseTileKernels.RowGroup];
         public readonly float[] Labels = new float[rows];
         public readonly double[] RowWeights = new double[rows];
+        public readonly float[] SingleRowWeights = new float[rows];
         public readonly float[] FloatScores = new float[outputs * rows];
         public readonly double[] Scores = new double[outputs * rows];
         public readonly float[] Coefficients = new float[outputs * rows];
         public readonly double[] Losses = new double[rows];
         public readonly double[] Scratch = new double[Math.Max(outputs, 2 * rows)];
         private float[] _gatheredRows = [];
+        private float[] _kernelWeights = [];
 
         /// <summary>A buffer of at least <paramref name="length"/> floats for a tile's rows gathered from chunks.</summary>
         public float[] GatheredRows(int length) =>
             _gatheredRows.Length >= length ? _gatheredRows : _gatheredRows = new float[length];
+
+        /// <summary>
+        /// <paramref name="length"/> floats for the weights as the score kernel reads them (<see cref="DenseTileKernels.PrepareWeights"/>),
+        /// written once per block.
+        /// </summary>
+        public Span<float> KernelWeights(int length) =>
+            (_kernelWeights.Length >= length ? _kernelWeights : _kernelWeights = new float[length]).AsSpan(0, length);
     }
 
     /// <summary>

@@ -91,13 +91,17 @@ public class ObjectiveTests
 
     /// <summary>
     /// The dense single-precision kernels against the all-double sparse path on the same values, at sizes that use every part
-    /// of the kernels: whole register tiles and padded ones (rows not a multiple of 4, 1, 2 and 4 outputs per tile), feature
-    /// counts with whole vector groups, single vectors and a scalar tail, several tiles per block and several blocks.
+    /// of the kernels: whole register tiles and padded ones (rows not a multiple of 4, 1, 2, 4 and 5 outputs per tile), feature
+    /// counts with whole vector groups, row ends of 1 to 4 vectors, 8-float vectors (12 features) and scalar lanes, several
+    /// tiles per block and several blocks.
     /// </summary>
     [Theory]
     [InlineData(LabelKind.Binary, 1, 3001, 301)]
     [InlineData(LabelKind.Multiclass, 3, 2050, 77)]
     [InlineData(LabelKind.Multiclass, 10, 1503, 784)]
+    [InlineData(LabelKind.Multiclass, 9, 1101, 100)]
+    [InlineData(LabelKind.Binary, 1, 700, 61)]
+    [InlineData(LabelKind.Multiclass, 3, 1030, 12)]
     [InlineData(LabelKind.Regression, 1, 999, 5)]
     public void Dense_kernels_keep_the_loss_within_1e_6_of_the_double_path(LabelKind kind, int classes, int rowCount, int featureCount)
     {

@@ -54,12 +54,12 @@ internal static class ConsoleReport
         string metric = ComparisonMetrics.ShortName(result.PrimaryMetric);
         var table = new Table().Border(TableBorder.Simple)
             .AddColumn(new TableColumn("#").RightAligned().Padding(0, 0, 1, 0))
-            .AddColumn(new TableColumn("Optimizer").Padding(0, 0, 1, 0))
+            .AddColumn(new TableColumn("Optimizer").NoWrap().Padding(0, 0, 1, 0))
             .AddColumn(new TableColumn("LR").RightAligned().Padding(0, 0, 1, 0))
-            .AddColumn(new TableColumn(metric).RightAligned().Padding(0, 0, 1, 0))
+            .AddColumn(new TableColumn(HeaderLines(metric)).RightAligned().Padding(0, 0, 1, 0))
             .AddColumn(new TableColumn("±").RightAligned().Padding(0, 0, 1, 0))
             .AddColumn(new TableColumn("Epochs").RightAligned().Padding(0, 0, 1, 0))
-            .AddColumn(new TableColumn("Status").Padding(0, 0, 1, 0))
+            .AddColumn(new TableColumn("Status").NoWrap().Padding(0, 0, 1, 0))
             .AddColumn(new TableColumn("Fit s").RightAligned().Padding(0, 0, 0, 0));
         foreach (LeaderboardRow row in result.Leaderboard.Take(RowsShown))
         {
@@ -84,6 +84,16 @@ internal static class ConsoleReport
     }
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// A long metric name over two lines at its inner capital ("Macro" / "Accuracy"), so its column is as narrow as its
+    /// values and the table keeps every optimizer name and status on one line at 80 columns.
+    /// </summary>
+    private static string HeaderLines(string metric)
+    {
+        int split = metric.Length > 8 ? metric.IndexOfAny("ABCDEFGHIJKLMNOPQRSTUVWXYZ".ToCharArray(), 1) : -1;
+        return split > 0 ? metric[..split] + "\n" + metric[split..] : metric;
+    }
 }
 
 /// <summary>Runs the callback on the reporting thread, so the progress display is updated as the work happens.</summary>

@@ -25,7 +25,11 @@ internal sealed class CandidateTrainer(ComparisonTask task, string labelColumnNa
         options.Optimizer = candidate.Optimizer;
         options.NumberOfEpochs = epochs;
         options.Seed = seed;
-        if ((candidate.BatchSize ?? defaultBatchSize) is int batchSize)
+        if (candidate.Optimizer is Lbfgs)
+        {
+            options.BatchSize = 0; // L-BFGS always takes the full batch: the settings and the recipe say so
+        }
+        else if ((candidate.BatchSize ?? defaultBatchSize) is int batchSize)
         {
             options.BatchSize = batchSize;
         }

@@ -24,7 +24,8 @@ public sealed class ComparisonCandidate
     /// <summary>The display name (the optimizer family, e.g. <c>Sgd+Nesterov</c>); the learning rate is shown separately.</summary>
     public string Name { get; }
 
-    /// <summary>The mini-batch size given to the trainer (0 = full batch); null keeps the trainer's default.</summary>
+    /// <summary>The mini-batch size given to the trainer (0 = full batch); null keeps the trainer's default. Ignored for
+    /// <see cref="Lbfgs"/>, which always takes the full batch.</summary>
     public int? BatchSize { get; init; }
 
     /// <summary>The L2 penalty given to the trainer; null keeps the trainer's default.</summary>

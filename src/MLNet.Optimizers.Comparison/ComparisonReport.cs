@@ -303,7 +303,7 @@ public static class ComparisonReport
 
     private static string Candidates(int count) => count == 1 ? "1 candidate" : string.Create(CultureInfo.InvariantCulture, $"{count} candidates");
 
-    /// <summary>One line naming the winner, its primary metric over folds, its epochs and batch size.</summary>
+    /// <summary>One line naming the winner, its primary metric over folds, its epochs and batch size (or full batch).</summary>
     /// <param name="result">The comparison.</param>
     /// <returns>For example <c>Best: Adam lr=0.01, AUC 0.9953 ± 0.0040 after 27 epochs (batch size 32).</c></returns>
     public static string BestLine(ComparisonResult result)
@@ -313,7 +313,7 @@ public static class ComparisonReport
         MetricSummary summary = best.Metrics[result.PrimaryMetric];
         return string.Create(CultureInfo.InvariantCulture,
             $"Best: {best.Label}, {ComparisonMetrics.ShortName(result.PrimaryMetric)} {summary.Mean:F4} ± {summary.StandardDeviation:F4} " +
-            $"after {best.EpochsTrained} epochs (batch size {best.TrainerOptions.BatchSize}).");
+            $"after {best.EpochsTrained} epochs ({(best.TrainerOptions.BatchSize == 0 ? "full batch" : $"batch size {best.TrainerOptions.BatchSize}")}).");
     }
 
     private static string[] Header(ComparisonResult result) =>

@@ -77,7 +77,8 @@ public sealed class OptimizerComparisonOptions
 
     /// <summary>
     /// The batch size given to the trainers for candidates that do not set their own; null keeps the trainer default (full
-    /// batch: one step per epoch, which starves first-order rules in a short comparison). Default 32.
+    /// batch: one step per epoch, which starves first-order rules in a short comparison). Default 32. L-BFGS candidates always
+    /// take the full batch, and their settings say so (batch size 0).
     /// </summary>
     public int? BatchSize { get; set; } = 32;
 

@@ -110,6 +110,16 @@ public class OptimizerComparisonTests(BreastCancerComparisonFixture fixture) : I
     }
 
     [Fact]
+    public void Lbfgs_rows_say_full_batch_in_their_settings_and_recipe_the_others_the_comparisons_batch_size()
+    {
+        Assert.All(_result.Leaderboard, row => Assert.Equal(row.Name == "Lbfgs" ? 0 : 16, row.TrainerOptions.BatchSize));
+        LeaderboardRow lbfgs = _result.Leaderboard.First(row => row.Name == "Lbfgs");
+        Assert.Contains("BatchSize = 0,", lbfgs.ToCSharp(), StringComparison.Ordinal);
+        string best = ComparisonReport.BestLine(_result);
+        Assert.EndsWith(_result.Best.Name == "Lbfgs" ? "(full batch)." : "(batch size 16).", best, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Reports_WritePngSvgHtmlMarkdownCsvAndJson()
     {
         string directory = Path.Combine(Path.GetTempPath(), "comparison-report-test-" + Guid.NewGuid().ToString("N"));

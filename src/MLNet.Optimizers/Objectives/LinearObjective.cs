@@ -534,26 +534,15 @@ public abstract class LinearObjective
         DenseTileKernels.Scores(dense, rowStarts, count, features, kernelWeights, outputs, floatScores);
         var losses = buffers.Losses.AsSpan(0, count);
         var coefficients = buffers.Coefficients.AsSpan(0, outputs * count);
-        if (TileLossesSingle(floatScores, parameters.Slice(weightCount, outputs), labels, buffers.SingleRowWeights.AsSpan(0, count),
-            losses, withGradient ? coefficients : default))
+        var scores = buffers.Scores.AsSpan(0, outputs * count);
+        bool single = TileLossesSingle(floatScores, parameters.Slice(weightCount, outputs), labels,
+            buffers.SingleRowWeights.AsSpan(0, count), losses, withGradient ? coefficients : default);
+        if (single)
         {
             ZeroWeightlessRows(weights, losses, withGradient ? coefficients : default);
-            block.Loss += TensorPrimitives.Dot(weights, losses);
-            block.Weight += TensorPrimitives.Sum(weights);
-            if (!withGradient)
-            {
-                return;
-            }
-
-            // The bias gradient is summed over the tile in single precision, as the weight gradient is.
-            for (int k = 0; k < outputs; k++)
-            {
-                block.Gradient[weightCount + k] += TensorPrimitives.Sum(coefficients.Slice(k * count, count));
-            }
         }
         else
         {
-            var scores = buffers.Scores.AsSpan(0, outputs * count);
             TensorPrimitives.ConvertChecked<float, double>(floatScores, scores);
             for (int k = 0; k < outputs; k++)
             {
@@ -563,13 +552,25 @@ public abstract class LinearObjective
 
             TileLosses(scores, labels, losses, buffers.Scratch, withGradient);
             ZeroWeightlessRows(weights, losses, scores);
-            block.Loss += TensorPrimitives.Dot(weights, losses);
-            block.Weight += TensorPrimitives.Sum(weights);
-            if (!withGradient)
-            {
-                return;
-            }
+        }
 
+        block.Loss += TensorPrimitives.Dot(weights, losses);
+        block.Weight += TensorPrimitives.Sum(weights);
+        if (!withGradient)
+        {
+            return;
+        }
+
+        if (single)
+        {
+            // The bias gradient is summed over the tile in single precision, as the weight gradient is.
+            for (int k = 0; k < outputs; k++)
+            {
+                block.Gradient[weightCount + k] += TensorPrimitives.Sum(coefficients.Slice(k * count, count));
+            }
+        }
+        else
+        {
             for (int k = 0; k < outputs; k++)
             {
                 var outputGradient = scores.Slice(k * count, count);
